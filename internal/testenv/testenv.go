@@ -1,0 +1,280 @@
+// Package testenv gives tests the real services they talk to: a migrated
+// PostgreSQL database of their own and an MQTT broker (an in-process
+// mochi-mqtt on a free port, or the machine's Mosquitto).
+//
+// PostgreSQL: LIFTTRUST_TEST_DATABASE_URL (an admin connection) when set,
+// else the local server at 127.0.0.1:5432 when it answers, else the private
+// cluster that the run command uses (started on demand under .data/).
+// Each call creates a fresh database from a template migrated once per
+// schema, so a test costs a CREATE DATABASE, not a migration.
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lifttrust/localenv"
+	"lifttrust/migrations"
+	"lifttrust/postgres"
+)
+
+var (
+	adminOnce sync.Once
+	adminURL  string
+	adminErr  error
+)
+
+// AdminURL returns a URL to a PostgreSQL server where tests may create
+// databases.
+func AdminURL(t testing.TB) string {
+	t.Helper()
+	adminOnce.Do(func() {
+		if u := os.Getenv("LIFTTRUST_TEST_DATABASE_URL"); u != "" {
+			adminURL = u
+			return
+		}
+		const local = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+		if reachable(local) {
+			adminURL = local
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		c, err := localenv.StartCluster(ctx, filepath.Join(moduleRoot(), ".data"), os.Getenv("CI") != "", io.Discard)
+		if err != nil {
+			adminErr = err
+			return
+		}
+		adminURL = c.URL("postgres") // left running for the next package and the next run
+	})
+	if adminErr != nil {
+		t.Fatalf("no PostgreSQL for tests: %v", adminErr)
+	}
+	return adminURL
+}
+
+func reachable(u string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return false
+	}
+	c.Close(ctx)
+	return true
+}
+
+// DB returns a pool on a new, fully migrated database that is dropped when
+// the test ends.
+func DB(t testing.TB) *postgres.DB {
+	t.Helper()
+	u := NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, u, 8)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// NewDatabase creates a fresh migrated database and returns its URL; the
+// database is dropped at cleanup.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := AdminURL(t)
+	tmpl, err := template(ctx, admin)
+	if err != nil {
+		t.Fatalf("test template database: %v", err)
+	}
+	name := fmt.Sprintf("lt_test_%d_%08x", time.Now().Unix(), rand.Uint32())
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect admin: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
+	})
+	return withDatabase(admin, name)
+}
+
+// EmptyDatabase creates a database with no schema at all (for migration
+// tests) and returns its URL.
+func EmptyDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := AdminURL(t)
+	name := fmt.Sprintf("lt_empty_%d_%08x", time.Now().Unix(), rand.Uint32())
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect admin: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, admin); err == nil {
+			_, _ = c.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
+			c.Close(ctx)
+		}
+	})
+	return withDatabase(admin, name)
+}
+
+// template returns the name of a database migrated to the current schema,
+// creating it once per schema hash (guarded by an advisory lock, since go
+// test runs packages in parallel processes).
+func template(ctx context.Context, admin string) (string, error) {
+	name := "lt_template_" + schemaHash()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(7171001)"); err != nil {
+		return "", err
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock(7171001)") //nolint:errcheck
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_new"
+	_, _ = conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", building))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+building); err != nil {
+		return "", err
+	}
+	mc, err := pgx.Connect(ctx, withDatabase(admin, building))
+	if err != nil {
+		return "", err
+	}
+	_, _, err = migrations.Migrate(ctx, mc)
+	mc.Close(ctx)
+	if err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func schemaHash() string {
+	h := sha256.New()
+	_ = fs.WalkDir(migrations.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(migrations.FS(), p)
+		h.Write([]byte(p))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func withDatabase(u, db string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	pu.Path = "/" + db
+	return pu.String()
+}
+
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return dir
+}
+
+// Broker starts an in-process mochi-mqtt broker on a free port and returns
+// its URL (tcp://127.0.0.1:port); it stops when the test ends.
+func Broker(t testing.TB) string {
+	t.Helper()
+	b, err := localenv.NewBroker("127.0.0.1:0", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("embedded broker: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitTCP(t, b.Addr)
+	return b.URL()
+}
+
+// Mosquitto returns the URL of the machine's Mosquitto (LIFTTRUST_TEST_MQTT_URL
+// or tcp://127.0.0.1:1883). In CI it must be there; elsewhere the test is
+// skipped with a note when it is not.
+func Mosquitto(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("LIFTTRUST_TEST_MQTT_URL")
+	if u == "" {
+		u = "tcp://127.0.0.1:1883"
+	}
+	addr := strings.TrimPrefix(strings.TrimPrefix(u, "tcp://"), "mqtt://")
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Mosquitto at %s is not reachable in CI: %v", addr, err)
+		}
+		t.Skipf("Mosquitto at %s not reachable (start it with: mosquitto -d -c /etc/mosquitto/mosquitto.conf): %v", addr, err)
+	}
+	c.Close()
+	return u
+}
+
+func waitTCP(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("broker at %s did not come up", addr)
+}
