@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Cluster is a private PostgreSQL cluster in Dir.
@@ -103,6 +105,7 @@ func StartCluster(ctx context.Context, dataDir string, allowInstall bool, out io
 		_ = os.WriteFile(filepath.Join(abs, "pg.port"), []byte(strconv.Itoa(c.Port)), 0o644)
 	}
 	if err := c.ensureDatabase(ctx, "lifttrust"); err != nil {
+		_ = c.Stop(context.Background())
 		return nil, err
 	}
 	return c, nil
@@ -150,19 +153,20 @@ func (c *Cluster) choosePort() int {
 }
 
 func (c *Cluster) ensureDatabase(ctx context.Context, name string) error {
-	psql := filepath.Join(c.bin, "psql")
-	q := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres", "-tAc",
-		"SELECT 1 FROM pg_database WHERE datname = '"+name+"'")
-	got, err := q.Output()
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
 	if err != nil {
-		return fmt.Errorf("psql: %w", err)
+		return fmt.Errorf("connect to private cluster: %w", err)
 	}
-	if strings.TrimSpace(string(got)) == "1" {
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
 		return nil
 	}
-	cr := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE "+name)
-	if b, err := cr.CombinedOutput(); err != nil {
-		return fmt.Errorf("create database %s: %w: %s", name, err, b)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
 	}
 	return nil
 }
@@ -205,6 +209,9 @@ func (c *Cluster) chown(path string) error {
 // /usr/lib/postgresql/*/bin (Debian does not put it on PATH).
 func findPGBin() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration, read once from the environment
+// (12-factor) with defaults that work on a laptop.
+type Config struct {
+	DatabaseURL   string // DATABASE_URL; empty = private cluster under DataDir/pg
+	MQTTURL       string // MQTT_URL; empty = embedded broker
+	HTTPAddr      string // HTTP_ADDR
+	PublicBaseURL string // PUBLIC_BASE_URL, used in QR codes and links
+	DataDir       string // LIFTTRUST_DATA_DIR
+	Secret        string // LIFTTRUST_SECRET; generated into DataDir when unset
+	SecretSource  string // "env" or the file it was read from
+	EmergencyNo   string // LIFTTRUST_EMERGENCY_NUMBER, shown on every public page
+	// MQTTShareGroup, when set, makes ingest subscribe through
+	// $share/<group>/... so several instances split the load.
+	MQTTShareGroup string        // LIFTTRUST_MQTT_SHARE_GROUP
+	MQTTClientID   string        // LIFTTRUST_MQTT_CLIENT_ID (stable: persistent sessions)
+	OfflineAfter   time.Duration // LIFTTRUST_OFFLINE_AFTER: heartbeats missing this long = offline
+	ArrivalLimit   time.Duration // LIFTTRUST_ARRIVAL_LIMIT: entrapment arrival deadline (30 min in a city)
+	Retention      time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
+	AllowInstall   bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
+	LogLevel       string        // LOG_LEVEL: info or debug
+}
+
+// LoadConfig reads and validates the configuration.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:    get("DATABASE_URL", ""),
+		MQTTURL:        get("MQTT_URL", ""),
+		HTTPAddr:       get("HTTP_ADDR", ":8080"),
+		PublicBaseURL:  strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
+		DataDir:        get("LIFTTRUST_DATA_DIR", ".data"),
+		Secret:         get("LIFTTRUST_SECRET", ""),
+		EmergencyNo:    get("LIFTTRUST_EMERGENCY_NUMBER", "96333"),
+		MQTTShareGroup: get("LIFTTRUST_MQTT_SHARE_GROUP", ""),
+		MQTTClientID:   get("LIFTTRUST_MQTT_CLIENT_ID", ""),
+		LogLevel:       get("LOG_LEVEL", "info"),
+	}
+	var errs []error
+	dur := func(k, def string) time.Duration {
+		d, err := time.ParseDuration(get(k, def))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a positive duration such as %s", k, def))
+		}
+		return d
+	}
+	c.OfflineAfter = dur("LIFTTRUST_OFFLINE_AFTER", "5m")
+	c.ArrivalLimit = dur("LIFTTRUST_ARRIVAL_LIMIT", "30m")
+	c.Retention = dur("LIFTTRUST_TELEMETRY_RETENTION", "9480h") // 13 months (395 days)
+	allow, err := strconv.ParseBool(get("LIFTTRUST_ALLOW_INSTALL", "true"))
+	if err != nil {
+		errs = append(errs, errors.New("LIFTTRUST_ALLOW_INSTALL: want true or false"))
+	}
+	c.AllowInstall = allow
+
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("DATABASE_URL: want postgres://user@host:port/db"))
+		}
+	}
+	if c.MQTTURL != "" {
+		if u, err := url.Parse(c.MQTTURL); err != nil || (u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ssl" && u.Scheme != "tls") || u.Host == "" {
+			errs = append(errs, errors.New("MQTT_URL: want tcp://host:port (or ssl://)"))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR: want host:port or :port: %v", err))
+	}
+	if c.PublicBaseURL == "" {
+		_, port, _ := net.SplitHostPort(c.HTTPAddr)
+		c.PublicBaseURL = "http://localhost:" + port
+	} else if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, errors.New("PUBLIC_BASE_URL: want http(s)://host[:port]"))
+	}
+	for _, ch := range c.EmergencyNo {
+		if ch < '0' || ch > '9' {
+			errs = append(errs, errors.New("LIFTTRUST_EMERGENCY_NUMBER: digits only"))
+			break
+		}
+	}
+	if c.MQTTClientID == "" {
+		host, _ := os.Hostname()
+		c.MQTTClientID = "lifttrust-ingest-" + host
+	}
+	if c.LogLevel != "info" && c.LogLevel != "debug" {
+		errs = append(errs, errors.New("LOG_LEVEL: info or debug"))
+	}
+	if c.Secret != "" {
+		c.SecretSource = "env"
+		if len(c.Secret) < 32 {
+			errs = append(errs, errors.New("LIFTTRUST_SECRET: at least 32 characters"))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// EnsureSecret fills Secret from DataDir/secret, generating that file on
+// first use, when LIFTTRUST_SECRET is unset.
+func (c *Config) EnsureSecret() error {
+	if c.Secret != "" {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		c.Secret, c.SecretSource = strings.TrimSpace(string(b)), path
+		return nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return err
+	}
+	c.Secret = hex.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(c.Secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write generated secret: %w", err)
+	}
+	c.SecretSource = path + " (generated)"
+	return nil
+}
+
+// Print writes the configuration with secrets masked.
+func (c Config) Print(w io.Writer) {
+	db := c.DatabaseURL
+	if db == "" {
+		db = "(unset: private cluster in " + filepath.Join(c.DataDir, "pg") + ")"
+	} else if u, err := url.Parse(db); err == nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		db = u.String()
+	}
+	mq := c.MQTTURL
+	if mq == "" {
+		mq = "(unset: embedded broker)"
+	}
+	secret := "(not loaded)"
+	if c.Secret != "" {
+		secret = "*** from " + c.SecretSource
+	}
+	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q offline_after=%s arrival_limit=%s retention=%s\n",
+		db, mq, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.OfflineAfter, c.ArrivalLimit, c.Retention)
+}

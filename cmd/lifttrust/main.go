@@ -1,0 +1,89 @@
+// Command lifttrust is the whole LiftTrust service in one binary: serve the
+// pages and APIs with MQTT ingest and scoring, migrate the schema, and the
+// tools around them (seed, simulate, score, qr, ...). main only wires: it
+// turns the environment into a Config and calls run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "lifttrust:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand. run gets the arguments after its name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands is the whole command surface, in the order `help` lists it.
+// Each subcommand lives in its own file of this package.
+var commands = []command{
+	{"serve", "run the HTTP server, MQTT ingest and the scoring scheduler", runServe},
+	{"migrate", "apply pending database migrations (a no-op when current)", runMigrate},
+}
+
+// env is what every subcommand gets: the validated configuration, where to
+// write, and the logger.
+type env struct {
+	cfg    Config
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// run parses the subcommand and runs it; tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.LogLevel == "debug" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: log}, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "LiftTrust: lift safety data, maintenance-firm credit scores and the passenger QR page.")
+	fmt.Fprintln(w, "\nUsage: lifttrust <command> [flags]   (lifttrust <command> -h for its flags)\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "  help      show this list")
+	fmt.Fprintln(w, "\nConfiguration comes from the environment; see README.md.")
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"lifttrust/api"
+	"lifttrust/localenv"
+	"lifttrust/postgres"
+)
+
+// runServe brings the system up: PostgreSQL (external or private), the MQTT
+// broker (external or embedded), HTTP, and the long-running parts, all
+// under one context. On SIGTERM it stops accepting HTTP, lets ingest drain
+// and flush, then stops the embedded broker and closes the pool.
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("serve", e)
+	migrate := fs.Bool("migrate", false, "apply pending migrations before serving (otherwise a schema that is behind is refused)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := e.cfg.EnsureSecret(); err != nil {
+		return err
+	}
+	e.cfg.Print(e.stdout)
+
+	db, closeDB, err := e.openDB(ctx, 24)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if *migrate {
+		from, to, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if from != to {
+			fmt.Fprintf(e.stdout, "migrated schema from version %d to %d\n", from, to)
+		}
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("refusing to serve: %w", err)
+	}
+
+	// The embedded broker runs under its own context: it must outlive
+	// ingest's final acknowledgements during shutdown.
+	brokerCtx, stopBroker := context.WithCancel(context.Background())
+	defer stopBroker()
+	brokerDone := make(chan error, 1)
+	mqttURL := e.cfg.MQTTURL
+	if mqttURL == "" {
+		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"))
+		if err != nil {
+			return err
+		}
+		mqttURL = b.URL()
+		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s\n", b.Addr)
+		go func() { brokerDone <- b.Run(brokerCtx) }()
+	} else {
+		close(brokerDone)
+	}
+
+	srv := api.New(api.Deps{
+		Log:    e.log,
+		Checks: readiness(db, mqttURL),
+	})
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
+	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)
+
+	err = g.Wait()
+	stopBroker()
+	if berr, ok := <-brokerDone; ok && berr != nil {
+		e.log.Warn("embedded broker stop", "err", berr)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "LiftTrust stopped cleanly")
+	return nil
+}
+
+// readiness lists what /readyz checks: the database answers with a current
+// schema, and the broker accepts TCP connections.
+func readiness(db *postgres.DB, mqttURL string) []api.Check {
+	return []api.Check{
+		{Name: "database", Fn: db.Ping},
+		{Name: "schema", Fn: db.CheckSchema},
+		{Name: "broker", Fn: func(ctx context.Context) error {
+			u, err := url.Parse(mqttURL)
+			if err != nil {
+				return err
+			}
+			d := net.Dialer{Timeout: 2 * time.Second}
+			c, err := d.DialContext(ctx, "tcp", u.Host)
+			if err != nil {
+				return err
+			}
+			return c.Close()
+		}},
+	}
+}
