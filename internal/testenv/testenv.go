@@ -21,9 +21,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,4 +279,93 @@ func waitTCP(t testing.TB, addr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("broker at %s did not come up", addr)
+}
+
+// MosquittoProc is a private Mosquitto process for one test, configured like
+// deploy/mosquitto.conf, that the test can restart or stop.
+type MosquittoProc struct {
+	URL  string
+	Port int
+	dir  string
+	cmd  *exec.Cmd
+	t    testing.TB
+}
+
+// StartMosquitto starts a Mosquitto of the test's own on a free port with
+// persistence in a temporary directory. It is skipped outside CI when the
+// mosquitto binary is missing; in CI that is a failure.
+func StartMosquitto(t testing.TB) *MosquittoProc {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
+			if _, e := os.Stat(p); e == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mosquitto binary not found in CI")
+		}
+		t.Skip("mosquitto binary not found (apt-get install mosquitto)")
+	}
+	m := &MosquittoProc{dir: t.TempDir(), Port: localenv.FreePort(), t: t}
+	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
+	conf := fmt.Sprintf(`listener %d 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location %s/
+autosave_interval 1
+max_queued_messages 0
+max_queued_bytes 1073741824
+max_inflight_messages 1000
+max_packet_size 262144
+persistent_client_expiration 1d
+log_dest file %s/mosquitto.log
+`, m.Port, m.dir, m.dir)
+	path := filepath.Join(m.dir, "mosquitto.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// Mosquitto drops root privileges to "mosquitto"; let it write here.
+		_ = exec.Command("chmod", "0777", m.dir).Run()
+	}
+	m.cmd = exec.Command(bin, "-c", path)
+	m.start()
+	t.Cleanup(m.Stop)
+	return m
+}
+
+func (m *MosquittoProc) start() {
+	m.t.Helper()
+	m.cmd = exec.Command(m.cmd.Path, m.cmd.Args[1:]...)
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatalf("start mosquitto: %v", err)
+	}
+	waitTCP(m.t, fmt.Sprintf("127.0.0.1:%d", m.Port))
+}
+
+// Stop stops the broker gracefully (SIGTERM), which saves its persistence.
+func (m *MosquittoProc) Stop() {
+	if m.cmd == nil || m.cmd.Process == nil || m.cmd.ProcessState != nil {
+		return
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Restart stops and starts the broker on the same port and persistence.
+func (m *MosquittoProc) Restart() {
+	m.t.Helper()
+	m.Stop()
+	m.start()
 }
