@@ -22,8 +22,12 @@ import (
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("serve", e)
 	migrate := fs.Bool("migrate", false, "apply pending migrations before serving (otherwise a schema that is behind is refused)")
+	demo := fs.Bool("demo", false, "local demo: migrate, load the demo fleet once, run the live simulator, print the URLs to open")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *demo {
+		*migrate = true
 	}
 	if err := e.cfg.EnsureSecret(); err != nil {
 		return err

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md and .ci/run call it. Works on a fresh
+# Debian machine with Go, as root, with no stdin (CI=true): installs and
+# starts what the tests need when it is missing or down (PostgreSQL,
+# Mosquitto, Chromium, zbarimg), then runs gofmt, go vet, go test -race and a
+# short fuzz run. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin"
+
+say() { printf '\n== %s\n' "$*"; }
+
+apt_updated=
+need_pkg() { # need_pkg COMMAND-OR-PATH PACKAGE...
+	local probe=$1; shift
+	if command -v "$probe" >/dev/null 2>&1 || [ -e "$probe" ]; then return 0; fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing $probe: run: sudo apt-get install -y $*" >&2
+		return 1
+	fi
+	if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+	say "installing $* (apt-get)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+mqtt_up() { (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; }
+
+say "services"
+# PostgreSQL: the machine's server on 5432 when it answers; otherwise start
+# Debian's cluster; failing that the tests start a private cluster under
+# .data/ themselves (internal/testenv).
+if ! pg_up; then
+	need_pkg /usr/lib/postgresql postgresql || true
+	if command -v pg_ctlcluster >/dev/null 2>&1; then
+		ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
+		[ -n "$ver" ] && pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || true
+	fi
+	for _ in $(seq 1 30); do pg_up && break; sleep 0.5; done
+fi
+if pg_up; then
+	echo "PostgreSQL: 127.0.0.1:5432"
+else
+	echo "PostgreSQL: none on 5432; tests use a private cluster under .data/pg"
+fi
+# Mosquitto: tests start private brokers from the binary (restartable);
+# the machine's broker on 1883 is started too when it is down.
+need_pkg mosquitto mosquitto
+if ! mqtt_up && [ -f /etc/mosquitto/mosquitto.conf ]; then
+	mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
+fi
+echo "Mosquitto: $(mosquitto -h 2>/dev/null | head -1)"
+# A real browser for the page tests, and an independent QR decoder.
+need_pkg chromium chromium chromium-driver
+need_pkg zbarimg zbar-tools
+echo "Chromium: $(chromium --version 2>/dev/null || echo missing)"
+
+say "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+say "go vet"
+go vet ./...
+
+say "go test -race"
+# -p 2: two packages at a time on this 2-core machine.
+go test -race -count=1 -p 2 -timeout 20m ./...
+
+if grep -q "func FuzzDecode" ingest/*_test.go 2>/dev/null; then
+	say "fuzz (bounded)"
+	go test ./ingest -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s
+fi
+say "all tests passed"
