@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
@@ -166,10 +167,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", code, "err", err)
 		msg = "internal error; please try again later"
 	} else if msg == "" {
-		msg = strings.ToLower(fiber.ErrBadRequest.Message)
-		if t := fiber.NewError(code).Message; t != "" {
-			msg = t
-		}
+		msg = utils.StatusMessage(code)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") || !acceptsHTML(c) {
 		return c.Status(code).JSON(fiber.Map{"error": msg, "status": code})
