@@ -1,0 +1,371 @@
+package seed
+
+import (
+	"bytes"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"lifttrust/fleet"
+)
+
+var testNow = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+
+func generate(t *testing.T, scale string, seed int64) *Fleet {
+	t.Helper()
+	f, err := Generate(Options{Scale: scale, Seed: seed, Months: 12, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		ok   bool
+	}{
+		{"demo scale with a year is valid", Options{Scale: "demo", Months: 12, Now: testNow}, true},
+		{"city scale is valid", Options{Scale: "city", Months: 1, Now: testNow}, true},
+		{"an unknown scale is refused", Options{Scale: "town", Months: 12, Now: testNow}, false},
+		{"zero months is refused", Options{Scale: "demo", Months: 0, Now: testNow}, false},
+		{"more than five years is refused", Options{Scale: "demo", Months: 61, Now: testNow}, false},
+		{"a missing end time is refused", Options{Scale: "demo", Months: 12}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.o.Validate(); (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestCityShape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws the whole city (a few seconds)")
+	}
+	f := generate(t, "city", 1)
+
+	t.Run("it has the 2022 totals", func(t *testing.T) {
+		if len(f.Lifts) != 304634 || len(f.UseUnits) != 36792 || len(f.Firms) != 315 {
+			t.Errorf("lifts %d, use units %d, firms %d", len(f.Lifts), len(f.UseUnits), len(f.Firms))
+		}
+	})
+
+	t.Run("the five published districts have their counts", func(t *testing.T) {
+		got := map[string]int{}
+		for _, l := range f.Lifts {
+			got[l.District]++
+		}
+		for _, d := range fleet.Districts {
+			if d.Lifts > 0 && got[d.Code] != d.Lifts {
+				t.Errorf("%s: %d lifts, want %d", d.NameEN, got[d.Code], d.Lifts)
+			}
+			if got[d.Code] == 0 {
+				t.Errorf("%s has no lifts", d.NameEN)
+			}
+		}
+	})
+
+	t.Run("about a quarter of lifts are over 15 years old", func(t *testing.T) {
+		old := 0
+		for _, l := range f.Lifts {
+			if l.InstalledOn.Before(testNow.AddDate(-15, 0, 0)) {
+				old++
+			}
+		}
+		if share := float64(old) / float64(len(f.Lifts)); math.Abs(share-0.2584) > 0.02 {
+			t.Errorf("%.3f over 15 years; want about 0.258", share)
+		}
+	})
+
+	t.Run("firm sizes are heavy-tailed", func(t *testing.T) {
+		sizes := make([]int, len(f.Firms))
+		for i, fm := range f.Firms {
+			sizes[i] = fm.Lifts
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(sizes)))
+		under20 := 0
+		for _, s := range sizes {
+			if s < 20 {
+				under20++
+			}
+		}
+		if sizes[0] < 10000 || sizes[2] < 10000 || sizes[len(sizes)/2] > 500 || under20 == 0 {
+			t.Errorf("largest %v, median %d, %d firms under 20 lifts", sizes[:3], sizes[len(sizes)/2], under20)
+		}
+	})
+
+	t.Run("poor and fraudulent firms are in every size band", func(t *testing.T) {
+		checkProfileSpread(t, f)
+	})
+}
+
+func checkProfileSpread(t *testing.T, f *Fleet) {
+	t.Helper()
+	firms := append([]Firm{}, f.Firms...)
+	sort.SliceStable(firms, func(a, b int) bool { return firms[a].Lifts > firms[b].Lifts })
+	bad, bandBad := 0, [3]int{}
+	for i, fm := range firms {
+		if Bad(fm.profile) {
+			bad++
+			bandBad[i*3/len(firms)]++
+		}
+	}
+	if float64(bad) < 0.1*float64(len(firms)) {
+		t.Errorf("%d of %d firms poor or fraudulent; want at least 10 %%", bad, len(firms))
+	}
+	for b, n := range bandBad {
+		if n == 0 {
+			t.Errorf("size band %d (of large, middle, small) has no poor or fraudulent firm", b)
+		}
+	}
+	topExcellent := false
+	for _, fm := range firms[:max(len(firms)/10, 3)] {
+		topExcellent = topExcellent || fm.profile == Excellent
+	}
+	if !topExcellent {
+		t.Error("no excellent firm among the largest")
+	}
+}
+
+func TestDemoFleet(t *testing.T) {
+	f := generate(t, "demo", 1)
+
+	t.Run("every identifier passes the fleet validators", func(t *testing.T) {
+		for _, fm := range f.Firms {
+			if err := fleet.ValidateUSCC(fm.USCC); err != nil {
+				t.Error(err)
+			}
+		}
+		for _, a := range f.Agencies {
+			if err := fleet.ValidateUSCC(a.USCC); err != nil {
+				t.Error(err)
+			}
+		}
+		for _, u := range f.UseUnits {
+			if err := fleet.ValidateUSCC(u.USCC); err != nil {
+				t.Error(err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, l := range f.Lifts {
+			rc, err := fleet.ParseRegistrationCode(l.Code)
+			if err != nil {
+				t.Error(err)
+			} else if rc.Division != l.District {
+				t.Errorf("%s registered in %s but stands in %s", l.Code, rc.Division, l.District)
+			}
+			if err := fleet.ValidateDeviceCode(l.DeviceCode); err != nil {
+				t.Error(err)
+			}
+			if seen[l.Code] || seen[l.DeviceCode] {
+				t.Errorf("duplicate code %s / %s", l.Code, l.DeviceCode)
+			}
+			seen[l.Code], seen[l.DeviceCode] = true, true
+		}
+	})
+
+	t.Run("addresses read as Shanghai addresses", func(t *testing.T) {
+		for _, l := range f.Lifts[:50] {
+			d, _ := fleet.DistrictByCode(l.District)
+			if !strings.HasPrefix(l.Address, "上海市"+d.NameZH) || !strings.Contains(l.Address, "弄") || !strings.HasSuffix(l.Address, "号") {
+				t.Errorf("address %q", l.Address)
+			}
+		}
+	})
+
+	t.Run("public phone numbers are Shanghai landlines, never mobiles", func(t *testing.T) {
+		for _, fm := range f.Firms {
+			if !strings.HasPrefix(fm.DutyPhone, "021-") || len(fm.DutyPhone) != 12 {
+				t.Errorf("duty phone %q", fm.DutyPhone)
+			}
+		}
+		for _, u := range f.UseUnits {
+			if !strings.HasPrefix(u.Phone, "021-") || len(u.Phone) != 12 {
+				t.Errorf("office phone %q", u.Phone)
+			}
+		}
+	})
+
+	t.Run("a technician looks after 20 to 25 lifts", func(t *testing.T) {
+		per := float64(len(f.Contracts)) / float64(len(f.Technicians))
+		if per < 15 || per > 26 {
+			t.Errorf("%.1f lift contracts per technician", per)
+		}
+	})
+
+	t.Run("the truth covers every firm", func(t *testing.T) {
+		tr := f.Truth()
+		for _, fm := range f.Firms {
+			if tr.Profiles[fm.USCC] == "" {
+				t.Errorf("no profile for %s", fm.USCC)
+			}
+		}
+		checkProfileSpread(t, f)
+	})
+
+	t.Run("a poor or fraudulent firm has a veto penalty", func(t *testing.T) {
+		veto := false
+		for _, p := range f.Penalties {
+			k := p.Kind
+			if (k == "safety_circuit_bypass" || k == "subcontracting" || k == "accident") && Bad(f.Truth().Profiles[p.Firm]) {
+				veto = true
+			}
+		}
+		if !veto {
+			t.Error("no veto penalty")
+		}
+	})
+
+	t.Run("the same seed draws the same fleet and histories", func(t *testing.T) {
+		g := generate(t, "demo", 1)
+		if diff := cmp.Diff(f.Lifts, g.Lifts, cmp.AllowUnexported(Lift{}, segment{})); diff != "" {
+			t.Errorf("lifts differ (-first +second):\n%s", diff)
+		}
+		for _, i := range []int{0, 777, 1999} {
+			if diff := cmp.Diff(f.History(i), g.History(i)); diff != "" {
+				t.Errorf("history of lift %d differs:\n%s", i, diff)
+			}
+		}
+	})
+
+	t.Run("another seed draws another fleet", func(t *testing.T) {
+		if g := generate(t, "demo", 2); g.Lifts[0].Code == f.Lifts[0].Code && g.Firms[0].USCC == f.Firms[0].USCC {
+			t.Error("seed 2 drew the same first lift and firm as seed 1")
+		}
+	})
+}
+
+func TestBehaviourDrivesHistory(t *testing.T) {
+	f := generate(t, "demo", 1)
+	type stats struct {
+		intervals, late, records, fakes, entrapments int
+		arrival                                      float64
+	}
+	by := map[string]*stats{}
+	for _, p := range []string{Excellent, Good, Poor, Fraudulent} {
+		by[p] = &stats{}
+	}
+	for i, l := range f.Lifts {
+		if len(l.segs) != 1 {
+			continue
+		}
+		s := by[f.Firms[l.segs[0].firm].profile]
+		h := f.History(i)
+		var last time.Time
+		for _, r := range h.Records {
+			if r.Lift != l.Code || r.Kind == "repair" || strings.HasSuffix(r.ID, "X") {
+				continue
+			}
+			if !last.IsZero() {
+				s.intervals++
+				if r.StartedAt.Sub(last) > 16*24*time.Hour {
+					s.late++
+				}
+			}
+			last = r.StartedAt
+		}
+		s.records += len(h.Records)
+		s.fakes += len(h.FakeVisits)
+		for _, e := range h.Entrapments {
+			s.entrapments++
+			s.arrival += e.ArrivedAt.Sub(e.OccurredAt).Minutes()
+		}
+	}
+	rate := func(p string) (late, fake, arrival float64) {
+		s := by[p]
+		return float64(s.late) / float64(s.intervals), float64(s.fakes) / float64(s.records), s.arrival / float64(s.entrapments)
+	}
+	gl, gf, ga := rate(Good)
+	pl, _, pa := rate(Poor)
+	_, ff, _ := rate(Fraudulent)
+	_, ef, _ := rate(Excellent)
+
+	t.Run("poor firms visit late more often than good ones, which are not perfect", func(t *testing.T) {
+		if gl <= 0 || pl < 3*gl {
+			t.Errorf("late share: good %.3f, poor %.3f", gl, pl)
+		}
+	})
+	t.Run("poor firms arrive later at entrapments", func(t *testing.T) {
+		if pa < ga*1.5 {
+			t.Errorf("mean arrival: good %.1f min, poor %.1f min", ga, pa)
+		}
+	})
+	t.Run("only fraudulent firms file fake visits", func(t *testing.T) {
+		if ff < 0.1 || gf != 0 || ef != 0 {
+			t.Errorf("fake share: fraudulent %.3f, good %.3f, excellent %.3f", ff, gf, ef)
+		}
+	})
+}
+
+func TestTruthCSV(t *testing.T) {
+	tr := Truth{Profiles: map[string]string{"91310115M000100Y43": Good, "91350100M000100Y43": Fraudulent}}
+	var buf bytes.Buffer
+	if err := WriteTruthCSV(&buf, tr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "uscc,profile\n") {
+		t.Errorf("header: %q", buf.String())
+	}
+	back, err := ReadTruthCSV(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(tr.Profiles, back.Profiles); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "code,kind\nx,good\n", "uscc,profile\n91350100M000100Y43,superb\n"} {
+		if _, err := ReadTruthCSV(strings.NewReader(bad)); err == nil {
+			t.Errorf("ReadTruthCSV(%q) accepted", bad)
+		}
+	}
+}
+
+func TestItemName(t *testing.T) {
+	for _, tc := range []struct {
+		code, want string
+		ok         bool
+	}{
+		{"A01", "机房、滑轮间环境", true},
+		{"D03", "制动器制动能力", true},
+		{"A99", "", false},
+		{"Z01", "", false},
+		{"A1", "", false},
+	} {
+		t.Run("code "+tc.code, func(t *testing.T) {
+			got, ok := ItemName(tc.code)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("ItemName(%q) = %q, %v", tc.code, got, ok)
+			}
+		})
+	}
+}
+
+// BenchmarkGenerateCity draws the city's reference data (lifts, firms,
+// use units, technicians, contracts), without histories.
+func BenchmarkGenerateCity(b *testing.B) {
+	for b.Loop() {
+		if _, err := Generate(Options{Scale: "city", Seed: 1, Months: 12, Now: testNow}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHistory draws one lift's year of history.
+func BenchmarkHistory(b *testing.B) {
+	f, err := Generate(Options{Scale: "demo", Seed: 1, Months: 12, Now: testNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		_ = f.History(i % len(f.Lifts))
+		i++
+	}
+}
