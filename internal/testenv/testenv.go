@@ -310,7 +310,19 @@ func StartMosquitto(t testing.TB) *MosquittoProc {
 		}
 		t.Skip("mosquitto binary not found (apt-get install mosquitto)")
 	}
-	m := &MosquittoProc{dir: t.TempDir(), Port: localenv.FreePort(), t: t}
+	// Mosquitto drops root privileges to the user "mosquitto", which must be
+	// able to write its persistence file and log: t.TempDir's parent is 0700,
+	// so the broker gets a world-writable directory of its own. Without it a
+	// restart silently loses every queued message.
+	dir, err := os.MkdirTemp("", "lifttrust-mosquitto-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	m := &MosquittoProc{dir: dir, Port: localenv.FreePort(), t: t}
 	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
 	conf := fmt.Sprintf(`listener %d 127.0.0.1
 allow_anonymous true
@@ -327,10 +339,6 @@ log_dest file %s/mosquitto.log
 	path := filepath.Join(m.dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		// Mosquitto drops root privileges to "mosquitto"; let it write here.
-		_ = exec.Command("chmod", "0777", m.dir).Run()
 	}
 	m.cmd = exec.Command(bin, "-c", path)
 	m.start()

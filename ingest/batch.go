@@ -1,0 +1,101 @@
+package ingest
+
+import (
+	"context"
+	"time"
+)
+
+// Batch is everything one PostgreSQL transaction writes. The writer builds
+// it from decoded messages (pure, no I/O); a Store writes it atomically, so
+// a message is either entirely stored or not at all, and acknowledged only
+// after the commit.
+type Batch struct {
+	Telemetry []LiftStatus // every heartbeat (idempotent on lift, ts, seq)
+	Latest    []LiftStatus // the newest heartbeat per lift in this batch
+	Events    []LiftEvent  // raised then cleared, in arrival order
+	// Entrapments opened by a raised passenger-trapped event; the firm is
+	// the lift's maintaining firm at that moment.
+	Entrapments []LiftEvent
+	Rescues     []RescueItem
+	Maintenance []MaintenanceItem
+	Inspections []InspectionItem
+	Episodes    []EpisodeOp
+	DeadLetters []DeadLetter
+	// Notifications sent in the same transaction (postgres.Notify).
+	LiftsChanged []string // registration codes whose public page changed
+	ScoreNeeded  []string // firm USCCs to rescore now
+
+	// RescueMisses is set by WriteBatch: how many rescues matched no
+	// entrapment and went to dead_letters instead.
+	RescueMisses int
+}
+
+// LiftStatus is one heartbeat of a lift.
+type LiftStatus struct {
+	Lift string
+	*Status
+}
+
+// LiftEvent is one fault or alarm message of a lift.
+type LiftEvent struct {
+	Lift string
+	*Event
+}
+
+// RescueItem is a rescue stage; when no entrapment matches, the store
+// dead-letters it (reason unknown_incident) with Topic and Payload.
+type RescueItem struct {
+	Firm    string
+	Topic   string
+	Payload []byte
+	*Rescue
+}
+
+// MaintenanceItem is a maintenance record filed by Firm.
+type MaintenanceItem struct {
+	Firm   string
+	Source string // mqtt or upload
+	*Maintenance
+}
+
+// InspectionItem is an inspection filed by Agency.
+type InspectionItem struct {
+	Agency string
+	Source string // mqtt or upload
+	*Inspection
+}
+
+// DeadLetter is a rejected message.
+type DeadLetter struct {
+	Source  string // mqtt or http
+	Topic   string
+	Reason  string
+	Detail  string
+	Payload []byte // at most MaxPayload bytes are stored
+	Size    int    // the original size
+}
+
+// Store is what ingest needs from PostgreSQL (package postgres implements
+// it). Every method takes a context and returns wrapped lifttrust kinds.
+type Store interface {
+	// LoadDirectory reads every lift (with its firm), firm and agency.
+	LoadDirectory(ctx context.Context) (DirectoryData, error)
+	// LookupDirectory reads just the given codes (those a message named
+	// but the directory did not know).
+	LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (DirectoryData, error)
+	// LoadStates rebuilds every lift's LiftState from lift_status and the
+	// open episodes.
+	LoadStates(ctx context.Context) (map[string]LiftState, error)
+	// WriteBatch writes b in one transaction.
+	WriteBatch(ctx context.Context, b *Batch) error
+	// EnsurePartitions creates telemetry partitions covering [from, to).
+	EnsurePartitions(ctx context.Context, from, to time.Time) (int, error)
+	// DropPartitions drops telemetry partitions that end before cutoff.
+	DropPartitions(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Empty reports whether b writes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.Telemetry) == 0 && len(b.Events) == 0 && len(b.Rescues) == 0 && len(b.Maintenance) == 0 &&
+		len(b.Inspections) == 0 && len(b.Episodes) == 0 && len(b.DeadLetters) == 0
+}

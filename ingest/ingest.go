@@ -1,0 +1,222 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Config is how ingest runs; cmd fills it from the environment.
+type Config struct {
+	BrokerURL  string // tcp://host:port
+	ClientID   string // stable: the broker keeps our session under it
+	Prefix     string // deployment topic prefix, e.g. "sh/" (may be empty)
+	ShareGroup string // when set, subscribe through $share/<group>/
+
+	BatchSize int           // messages per transaction at most (default 5000)
+	BatchWait time.Duration // a batch is written at most this long after its first message (default 50 ms)
+	Linger    time.Duration // ... or once the queue has been idle this long (default 2 ms)
+	QueueSize int           // decoded messages held in memory at most (default 2 x BatchSize)
+	Writers   int           // parallel batch writers, each on its own connection (default 2)
+
+	OfflineAfter     time.Duration // no heartbeat this long = offline (default 5 min)
+	DirectoryRefresh time.Duration // full reload of lifts/firms/agencies (default 1 min)
+	Retention        time.Duration // raw telemetry kept this long (default 13 months)
+	DrainTimeout     time.Duration // on shutdown, how long to keep flushing (default 15 s)
+
+	Log *slog.Logger
+	Now func() time.Time // the clock (tests may fix it)
+}
+
+func (c *Config) defaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 5000
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 50 * time.Millisecond
+	}
+	if c.Linger <= 0 {
+		c.Linger = 2 * time.Millisecond
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 2 * c.BatchSize
+	}
+	if c.Writers <= 0 {
+		c.Writers = 2
+	}
+	if c.OfflineAfter <= 0 {
+		c.OfflineAfter = 5 * time.Minute
+	}
+	if c.DirectoryRefresh <= 0 {
+		c.DirectoryRefresh = time.Minute
+	}
+	if c.Retention <= 0 {
+		c.Retention = 395 * 24 * time.Hour
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 15 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Ingest is the MQTT-to-PostgreSQL pipeline: a paho client with a
+// persistent session feeding a bounded queue, one batch writer, and the
+// daily telemetry retention job.
+type Ingest struct {
+	cfg    Config
+	store  Store
+	dir    *Directory
+	stored atomic.Int64
+	ready  chan struct{}
+	once   sync.Once
+	online atomic.Bool
+}
+
+// Connected reports whether the broker connection is up, for /readyz.
+func (in *Ingest) Connected(context.Context) error {
+	if !in.online.Load() {
+		return errors.New("ingest is not connected to the MQTT broker")
+	}
+	return nil
+}
+
+// Ready is closed once ingest has subscribed for the first time: from then
+// on the broker keeps every message for it, even across restarts.
+func (in *Ingest) Ready() <-chan struct{} { return in.ready }
+
+// Stored is how many messages this instance has committed (dead letters
+// excluded) since it started: with a shared subscription, its share.
+func (in *Ingest) Stored() int64 { return in.stored.Load() }
+
+// New prepares ingest; nothing connects until Run.
+func New(store Store, cfg Config) (*Ingest, error) {
+	cfg.defaults()
+	if cfg.BrokerURL == "" || cfg.ClientID == "" {
+		return nil, errors.New("ingest: broker URL and client id are required")
+	}
+	cfg.Log = cfg.Log.With("component", "ingest")
+	return &Ingest{cfg: cfg, store: store, dir: NewDirectory(DirectoryData{}), ready: make(chan struct{})}, nil
+}
+
+// Run loads the directory and lift states, connects, and ingests until ctx
+// is cancelled. Then it stops taking messages, flushes and acknowledges
+// what it holds (for up to DrainTimeout), disconnects and returns.
+func (in *Ingest) Run(ctx context.Context) error {
+	log := in.cfg.Log
+	// Partitions first: a heartbeat with no partition to go to would be
+	// refused by the database.
+	if err := in.retention(ctx); err != nil {
+		return err
+	}
+	data, err := in.store.LoadDirectory(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: load directory: %w", err)
+	}
+	in.dir.Replace(data)
+	states, err := in.store.LoadStates(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: load lift states: %w", err)
+	}
+	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", in.cfg.BrokerURL,
+		"client_id", in.cfg.ClientID, "share_group", in.cfg.ShareGroup, "prefix", in.cfg.Prefix)
+
+	// hard outlives ctx by the drain timeout: the flush after shutdown
+	// still needs the database.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	stopHard := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(in.cfg.DrainTimeout, cancelHard)
+		context.AfterFunc(hard, func() { t.Stop() })
+	})
+	defer stopHard()
+
+	// Several writers, each owning the lifts that hash to it, commit in
+	// parallel on their own connections; a lift's messages always go to the
+	// same writer, so its state needs no lock and its episodes stay ordered.
+	qs := make([]chan item, in.cfg.Writers)
+	ws := make([]*writer, in.cfg.Writers)
+	for i := range qs {
+		qs[i] = make(chan item, max(in.cfg.QueueSize/in.cfg.Writers, 1))
+		ws[i] = newWriter(in.store, in.dir, map[string]LiftState{}, in.cfg)
+		ws[i].stored = &in.stored
+		ws[i].reloads = i == 0
+		ws[i].depth = func() int {
+			n := 0
+			for _, q := range qs {
+				n += len(q)
+			}
+			return n
+		}
+	}
+	for lift, st := range states {
+		ws[shard(lift, len(ws))].states[lift] = st
+	}
+	c := newClient(in.cfg, qs, ctx.Done(), func() { in.once.Do(func() { close(in.ready) }) }, &in.online)
+	if err := c.connect(ctx); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, w := range ws {
+		g.Go(func() error { return w.run(gctx, hard, qs[i]) })
+	}
+	g.Go(func() error {
+		tick := time.NewTicker(24 * time.Hour)
+		defer tick.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-tick.C:
+				if err := in.retention(gctx); err != nil && gctx.Err() == nil {
+					log.Warn("telemetry retention failed; will retry tomorrow", "err", err)
+				}
+			}
+		}
+	})
+	err = g.Wait()
+	// The writer has flushed and acknowledged; let the acks go out.
+	c.disconnect()
+	log.Info("ingest stopped")
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// retention makes sure telemetry partitions exist from last month to three
+// months ahead and drops those older than Retention.
+func (in *Ingest) retention(ctx context.Context) error {
+	now := in.cfg.Now()
+	made, err := in.store.EnsurePartitions(ctx, now.AddDate(0, -1, 0), now.AddDate(0, 3, 0))
+	if err != nil {
+		return fmt.Errorf("ingest: telemetry partitions: %w", err)
+	}
+	dropped, err := in.store.DropPartitions(ctx, now.Add(-in.cfg.Retention))
+	if err != nil {
+		return fmt.Errorf("ingest: telemetry retention: %w", err)
+	}
+	if made > 0 || dropped > 0 {
+		in.cfg.Log.Info("telemetry partitions", "created", made, "dropped", dropped, "retention", in.cfg.Retention)
+	}
+	return nil
+}
+
+// shard is the writer that owns lift: FNV-1a of the code.
+func shard(lift string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(lift); i++ {
+		h = (h ^ uint32(lift[i])) * 16777619
+	}
+	return int(h % uint32(n))
+}

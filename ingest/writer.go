@@ -1,0 +1,398 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"lifttrust"
+)
+
+// item is one received message on its way to PostgreSQL: decoded (msg) or
+// refused (rej), with the raw bytes kept for a dead letter and the function
+// that acknowledges it to the broker once stored.
+type item struct {
+	msg     *Msg
+	rej     *Reject
+	topic   string
+	payload []byte // bounded to MaxPayload
+	size    int
+	ack     func()
+}
+
+// writer turns queued items into batches, writes them, and only then
+// acknowledges. It alone owns the per-lift state, so it needs no locks.
+type writer struct {
+	store  Store
+	dir    *Directory
+	states map[string]LiftState
+	cfg    Config
+	log    *slog.Logger
+
+	// Codes looked up and not found, not asked for again until the next
+	// full reload: bounds the queries an attacker's unknown codes cause.
+	unknown    map[string]struct{}
+	lastReload time.Time
+	stored     *atomic.Int64 // messages committed, for Ingest.Stored
+	reloads    bool          // this writer reloads the shared directory
+	depth      func() int    // messages queued for all writers
+}
+
+func newWriter(store Store, dir *Directory, states map[string]LiftState, cfg Config) *writer {
+	return &writer{store: store, dir: dir, states: states, cfg: cfg, log: cfg.Log,
+		unknown: map[string]struct{}{}, lastReload: cfg.Now()}
+}
+
+// run consumes q until ctx is cancelled, then drains what is already
+// queued and flushes it with hard (which outlives ctx by the drain timeout).
+func (w *writer) run(ctx, hard context.Context, q <-chan item) error {
+	sweepEvery := min(w.cfg.OfflineAfter/4, 30*time.Second)
+	sweep := time.NewTicker(max(sweepEvery, 10*time.Millisecond))
+	defer sweep.Stop()
+	reload := time.NewTicker(w.cfg.DirectoryRefresh)
+	defer reload.Stop()
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
+	linger := time.NewTimer(time.Hour)
+	defer linger.Stop()
+	items := make([]item, 0, w.cfg.BatchSize)
+
+	for {
+		select {
+		case <-ctx.Done():
+			return w.drain(hard, q)
+		case <-sweep.C:
+			if err := w.sweep(hard); err != nil {
+				return err
+			}
+			continue
+		case <-reload.C:
+			w.reload(hard)
+			continue
+		case it := <-q:
+			items = append(items[:0], it)
+		}
+		// Collect until the batch is full, BatchWait has passed, or the
+		// queue has been idle for Linger: the broker's in-flight window
+		// caps unacknowledged messages, so waiting longer gains nothing.
+		resetTimer(wait, w.cfg.BatchWait)
+	collect:
+		for len(items) < w.cfg.BatchSize {
+			select {
+			case it := <-q:
+				items = append(items, it)
+				continue
+			default:
+			}
+			resetTimer(linger, w.cfg.Linger)
+			select {
+			case it := <-q:
+				items = append(items, it)
+			case <-linger.C:
+				break collect
+			case <-wait.C:
+				break collect
+			case <-ctx.Done():
+				break collect
+			}
+		}
+		if w.depth != nil {
+			mQueue.Set(float64(w.depth()))
+		}
+		if err := w.flush(hard, items); err != nil {
+			return err
+		}
+	}
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	select {
+	case <-t.C:
+	default:
+	}
+	t.Reset(d)
+}
+
+// drain flushes everything already queued; the paho callbacks stop
+// enqueueing once ctx is done, so this ends.
+func (w *writer) drain(hard context.Context, q <-chan item) error {
+	for {
+		items := make([]item, 0, w.cfg.BatchSize)
+	fill:
+		for len(items) < w.cfg.BatchSize {
+			select {
+			case it := <-q:
+				items = append(items, it)
+			default:
+				break fill
+			}
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		if err := w.flush(hard, items); err != nil {
+			return err
+		}
+	}
+}
+
+// flush writes items, retrying with back-off while the database is away
+// (holding the batch: nothing is acknowledged or dropped), and then
+// acknowledges them. It returns only ctx's error.
+func (w *writer) flush(ctx context.Context, items []item) error {
+	backoff := 100 * time.Millisecond
+	for {
+		start := time.Now()
+		b, next, err := w.prepare(ctx, items)
+		if err == nil {
+			err = w.store.WriteBatch(ctx, b)
+		}
+		if err == nil {
+			w.committed(items, b, next, time.Since(start))
+			return nil
+		}
+		if errors.Is(err, lifttrust.ErrInvalid) {
+			// A row the database refuses would block the stream forever
+			// if retried: find it by writing one message at a time.
+			if len(items) > 1 {
+				w.log.Warn("batch refused by the database; writing its messages one by one", "messages", len(items), "err", err)
+				for i := range items {
+					if err := w.flush(ctx, items[i:i+1]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if items[0].rej == nil {
+				items[0].rej = &Reject{Reason: ReasonDBRejected, Detail: bounded(err.Error(), 500)}
+				continue
+			}
+			w.log.Error("dead letter refused by the database; acknowledging without storing", "topic", items[0].topic, "err", err)
+			items[0].ack()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ingest writer stopped with %d messages unwritten (the broker will re-deliver them): %w", len(items), ctx.Err())
+		}
+		mRetries.Inc()
+		w.log.Warn("batch write failed; holding the batch and retrying", "messages", len(items), "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ingest writer stopped with %d messages unwritten (the broker will re-deliver them): %w", len(items), ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// prepare resolves identities the directory does not know, then builds the
+// batch and the lift states it leads to.
+func (w *writer) prepare(ctx context.Context, items []item) (*Batch, map[string]LiftState, error) {
+	var lifts, firms, agencies []string
+	for i := range items {
+		if items[i].msg == nil {
+			continue
+		}
+		l, f, a := w.dir.Missing(items[i].msg)
+		lifts, firms, agencies = w.notAsked(lifts, l), w.notAsked(firms, f), w.notAsked(agencies, a)
+	}
+	if len(lifts)+len(firms)+len(agencies) > 0 {
+		found, err := w.store.LookupDirectory(ctx, lifts, firms, agencies)
+		if err != nil {
+			return nil, nil, fmt.Errorf("look up unknown codes: %w", err)
+		}
+		w.dir.Merge(found)
+		for _, c := range append(append(lifts, firms...), agencies...) {
+			w.unknown[c] = struct{}{}
+		}
+	}
+	b, next := w.build(items)
+	return b, next, nil
+}
+
+func (w *writer) notAsked(dst, codes []string) []string {
+	for _, c := range codes {
+		if _, asked := w.unknown[c]; !asked {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// build is the pure heart of ingest: messages in, a Batch and the next
+// lift states out.
+func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
+	b := &Batch{}
+	next := map[string]LiftState{}
+	get := func(lift string) LiftState {
+		if st, ok := next[lift]; ok {
+			return st
+		}
+		return w.states[lift]
+	}
+	latest := map[string]int{}
+	changed := map[string]struct{}{}
+	score := map[string]struct{}{}
+	for i := range items {
+		it := &items[i]
+		if it.rej == nil {
+			if r := w.dir.Check(it.msg); r != nil {
+				it.rej = r
+			}
+		}
+		if it.rej != nil {
+			b.DeadLetters = append(b.DeadLetters, DeadLetter{Source: "mqtt", Topic: it.topic, Reason: it.rej.Reason,
+				Detail: it.rej.Detail, Payload: it.payload, Size: it.size})
+			continue
+		}
+		m := it.msg
+		lift := m.Lift()
+		switch m.Kind {
+		case KindStatus:
+			st, ops, ch, isLatest := ApplyStatus(get(lift), lift, m.Status)
+			next[lift] = st
+			b.Episodes = append(b.Episodes, ops...)
+			row := LiftStatus{Lift: lift, Status: m.Status}
+			b.Telemetry = append(b.Telemetry, row)
+			if isLatest {
+				if j, ok := latest[lift]; ok {
+					b.Latest[j] = row
+				} else {
+					latest[lift] = len(b.Latest)
+					b.Latest = append(b.Latest, row)
+				}
+			}
+			if ch {
+				changed[lift] = struct{}{}
+			}
+		case KindEvents:
+			st, ops := ApplyEvent(get(lift), lift, m.Event)
+			next[lift] = st
+			b.Episodes = append(b.Episodes, ops...)
+			ev := LiftEvent{Lift: lift, Event: m.Event}
+			b.Events = append(b.Events, ev)
+			if m.Event.Code == 11 && m.Event.State == "raised" {
+				b.Entrapments = append(b.Entrapments, ev)
+			}
+			changed[lift] = struct{}{}
+		case KindRescues:
+			st, ops := ApplyRescue(get(lift), m.Rescue)
+			next[lift] = st
+			b.Episodes = append(b.Episodes, ops...)
+			b.Rescues = append(b.Rescues, RescueItem{Firm: m.ID, Topic: it.topic, Payload: it.payload, Rescue: m.Rescue})
+			if m.Rescue.Stage == "released" || m.Rescue.Stage == "false_alarm" {
+				score[m.ID] = struct{}{}
+			}
+			changed[lift] = struct{}{}
+		case KindMaintenance:
+			b.Maintenance = append(b.Maintenance, MaintenanceItem{Firm: m.ID, Source: "mqtt", Maintenance: m.Maintenance})
+			changed[lift] = struct{}{}
+		case KindInspections:
+			b.Inspections = append(b.Inspections, InspectionItem{Agency: m.ID, Source: "mqtt", Inspection: m.Inspection})
+			if m.Inspection.Result == "fail" {
+				if firm, _ := w.dir.Lift(lift); firm != "" {
+					score[firm] = struct{}{}
+				}
+			}
+			changed[lift] = struct{}{}
+		}
+	}
+	b.LiftsChanged = keys(changed)
+	b.ScoreNeeded = keys(score)
+	return b, next
+}
+
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// committed applies the new states, acknowledges every message and counts.
+func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, took time.Duration) {
+	for lift, st := range next {
+		w.states[lift] = st
+	}
+	now := w.cfg.Now()
+	for i := range items {
+		it := &items[i]
+		it.ack()
+		if it.rej != nil {
+			mRejected.WithLabelValues(it.rej.Reason).Inc()
+			continue
+		}
+		mStored.WithLabelValues(it.msg.Kind).Inc()
+		if w.stored != nil {
+			w.stored.Add(1)
+		}
+		if ts := it.msg.TS(); !ts.IsZero() && it.msg.Kind != KindMaintenance {
+			mLag.Observe(now.Sub(ts).Seconds())
+		}
+	}
+	if b.RescueMisses > 0 {
+		mRejected.WithLabelValues(ReasonUnknownIncident).Add(float64(b.RescueMisses))
+	}
+	mBatchSize.Observe(float64(len(items)))
+	mCommit.Observe(took.Seconds())
+}
+
+// sweep opens offline episodes for lifts whose heartbeats stopped.
+func (w *writer) sweep(ctx context.Context) error {
+	now := w.cfg.Now()
+	b := &Batch{}
+	next := map[string]LiftState{}
+	for lift, st := range w.states {
+		if n, ops, ch := Sweep(st, lift, now, w.cfg.OfflineAfter); ch {
+			next[lift] = n
+			b.Episodes = append(b.Episodes, ops...)
+			b.LiftsChanged = append(b.LiftsChanged, lift)
+		}
+	}
+	if len(next) == 0 {
+		return nil
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		err := w.store.WriteBatch(ctx, b)
+		if err == nil {
+			for lift, st := range next {
+				w.states[lift] = st
+			}
+			w.log.Info("lifts went offline", "lifts", len(next))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("offline sweep: %w", ctx.Err())
+		}
+		w.log.Warn("offline sweep write failed; retrying", "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("offline sweep: %w", ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// reload replaces the directory with a fresh snapshot; on failure the old
+// one stays (the next reload or a lookup on a miss will catch up).
+func (w *writer) reload(ctx context.Context) {
+	if !w.reloads {
+		w.unknown = map[string]struct{}{}
+		return
+	}
+	data, err := w.store.LoadDirectory(ctx)
+	if err != nil {
+		w.log.Warn("directory reload failed; keeping the previous one", "err", err)
+		return
+	}
+	w.dir.Replace(data)
+	w.unknown = map[string]struct{}{}
+	w.lastReload = w.cfg.Now()
+}

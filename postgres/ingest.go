@@ -1,0 +1,385 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"lifttrust"
+	"lifttrust/fleet"
+	"lifttrust/ingest"
+)
+
+// IngestStore is where ingest writes: telemetry by COPY through a staging
+// table, live state, events, entrapments, records, episodes and dead
+// letters, each batch in one transaction. It implements ingest.Store.
+type IngestStore struct {
+	db *DB
+}
+
+// NewIngestStore returns the ingest store on db.
+func NewIngestStore(db *DB) *IngestStore { return &IngestStore{db: db} }
+
+var _ ingest.Store = (*IngestStore)(nil)
+
+// LoadDirectory reads every lift with its maintaining firm, every firm and
+// every agency.
+func (s *IngestStore) LoadDirectory(ctx context.Context) (ingest.DirectoryData, error) {
+	return s.directory(ctx, nil, nil, nil, true)
+}
+
+// LookupDirectory reads just the codes given.
+func (s *IngestStore) LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (ingest.DirectoryData, error) {
+	return s.directory(ctx, lifts, firms, agencies, false)
+}
+
+func (s *IngestStore) directory(ctx context.Context, lifts, firms, agencies []string, all bool) (ingest.DirectoryData, error) {
+	d := ingest.DirectoryData{Lifts: map[string]string{}}
+	if all || len(lifts) > 0 {
+		rows, err := s.db.Pool.Query(ctx,
+			`SELECT registration_code, COALESCE(firm_uscc, '') FROM lifts WHERE $1 OR registration_code = ANY($2)`, all, lifts)
+		if err != nil {
+			return d, fmt.Errorf("load lifts: %w", MapErr(err))
+		}
+		var code, firm string
+		_, err = pgx.ForEachRow(rows, []any{&code, &firm}, func() error { d.Lifts[code] = firm; return nil })
+		if err != nil {
+			return d, fmt.Errorf("load lifts: %w", MapErr(err))
+		}
+	}
+	var err error
+	if all || len(firms) > 0 {
+		if d.Firms, err = s.codes(ctx, `SELECT uscc FROM firms WHERE $1 OR uscc = ANY($2)`, all, firms); err != nil {
+			return d, fmt.Errorf("load firms: %w", err)
+		}
+	}
+	if all || len(agencies) > 0 {
+		if d.Agencies, err = s.codes(ctx, `SELECT uscc FROM agencies WHERE $1 OR uscc = ANY($2)`, all, agencies); err != nil {
+			return d, fmt.Errorf("load agencies: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func (s *IngestStore) codes(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, err := s.db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, MapErr(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, MapErr(err)
+}
+
+// LoadStates rebuilds each lift's ingest state from lift_status and its
+// open episodes, so a restarted ingest continues where it stopped.
+func (s *IngestStore) LoadStates(ctx context.Context) (map[string]ingest.LiftState, error) {
+	type raw struct {
+		ts   time.Time
+		seq  int64
+		open []string
+	}
+	m := map[string]*raw{}
+	rows, err := s.db.Pool.Query(ctx, `SELECT lift_code, ts, seq FROM lift_status`)
+	if err != nil {
+		return nil, fmt.Errorf("load lift status: %w", MapErr(err))
+	}
+	var code, state string
+	var ts time.Time
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&code, &ts, &seq}, func() error {
+		m[code] = &raw{ts: ts, seq: seq}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load lift status: %w", MapErr(err))
+	}
+	rows, err = s.db.Pool.Query(ctx, `SELECT lift_code, state FROM episodes WHERE ended_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("load open episodes: %w", MapErr(err))
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&code, &state}, func() error {
+		r := m[code]
+		if r == nil {
+			r = &raw{}
+			m[code] = r
+		}
+		r.open = append(r.open, state)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load open episodes: %w", MapErr(err))
+	}
+	out := make(map[string]ingest.LiftState, len(m))
+	for code, r := range m {
+		out[code] = ingest.StateFromStore(r.ts, r.seq, r.open)
+	}
+	return out, nil
+}
+
+// EnsurePartitions creates the monthly telemetry partitions covering
+// [from, to).
+func (s *IngestStore) EnsurePartitions(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.Pool.QueryRow(ctx, `SELECT telemetry_ensure_partitions($1, $2)`, from, to).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("ensure telemetry partitions: %w", MapErr(err))
+	}
+	return n, nil
+}
+
+// DropPartitions drops the telemetry partitions ending before cutoff.
+func (s *IngestStore) DropPartitions(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT telemetry_drop_partitions($1)`, cutoff).Scan(&n); err != nil {
+		return 0, fmt.Errorf("drop telemetry partitions: %w", MapErr(err))
+	}
+	return n, nil
+}
+
+// WriteBatch writes b in one transaction and notifies listeners in it.
+func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
+	b.RescueMisses = 0
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := copyTelemetry(ctx, tx, b.Telemetry); err != nil {
+			return err
+		}
+		if err := upsertLiftStatus(ctx, tx, b.Latest); err != nil {
+			return err
+		}
+		misses, err := writeRecords(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		b.RescueMisses = len(misses)
+		if err := insertDeadLetters(ctx, tx, append(b.DeadLetters, misses...)); err != nil {
+			return err
+		}
+		if err := Notify(ctx, tx, ChanLiftChanged, b.LiftsChanged); err != nil {
+			return err
+		}
+		return Notify(ctx, tx, ChanScoreNeeded, b.ScoreNeeded)
+	})
+	return dataErr(err)
+}
+
+// dataErr marks every data exception (class 22) and integrity violation
+// (class 23) as lifttrust.ErrInvalid, beyond the codes MapErr knows: ingest
+// retries other errors forever (the database may come back), so a row the
+// server refuses must never look like an outage.
+func dataErr(err error) error {
+	var pgErr *pgconn.PgError
+	if err == nil || errors.Is(err, lifttrust.ErrInvalid) || !errors.As(err, &pgErr) {
+		return err
+	}
+	if strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23") {
+		return fmt.Errorf("%w: %w", lifttrust.ErrInvalid, err)
+	}
+	return err
+}
+
+var telemetryCols = []string{"lift_code", "ts", "seq", "floor", "direction", "door_locked", "door_zone", "mode",
+	"passenger", "speed", "load_pct", "trips", "run_hours"}
+
+// copyTelemetry COPYs heartbeats into a per-connection staging table and
+// moves them with INSERT ... ON CONFLICT DO NOTHING: COPY alone is fast
+// but fails the whole batch on one re-delivered row.
+func copyTelemetry(ctx context.Context, tx pgx.Tx, rows []ingest.LiftStatus) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS telemetry_stage
+		(LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
+		return fmt.Errorf("create telemetry staging table: %w", MapErr(err))
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"telemetry_stage"}, telemetryCols,
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			r := rows[i]
+			return []any{r.Lift, r.TS, r.Seq, int16(r.Floor), int16(r.Direction), r.DoorLocked, r.DoorZone,
+				int16(r.Mode), r.Passenger, float32(r.Speed), int16(r.LoadPct), r.Trips, float32(r.RunHours)}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy telemetry: %w", MapErr(err))
+	}
+	cols := strings.Join(telemetryCols, ", ")
+	if _, err := tx.Exec(ctx, `INSERT INTO telemetry (`+cols+`) SELECT `+cols+` FROM telemetry_stage ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("move telemetry from staging: %w", MapErr(err))
+	}
+	// ON COMMIT DELETE ROWS empties the stage at commit, and a rolled-back
+	// COPY leaves nothing behind: no TRUNCATE needed.
+	return nil
+}
+
+// upsertLiftStatus keeps the latest heartbeat per lift; the WHERE makes an
+// older heartbeat (re-delivered, or from another instance) a no-op.
+func upsertLiftStatus(ctx context.Context, tx pgx.Tx, rows []ingest.LiftStatus) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	// A fixed lock order: two instances updating the same lifts cannot deadlock.
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b ingest.LiftStatus) int { return strings.Compare(a.Lift, b.Lift) })
+	n := len(rows)
+	lift, ts, seq := make([]string, n), make([]time.Time, n), make([]int64, n)
+	floor, dir, mode, load := make([]int16, n), make([]int16, n), make([]int16, n), make([]int16, n)
+	locked, zone, pass := make([]bool, n), make([]bool, n), make([]bool, n)
+	speed, hours := make([]float32, n), make([]float32, n)
+	trips := make([]int64, n)
+	for i, r := range rows {
+		lift[i], ts[i], seq[i] = r.Lift, r.TS, r.Seq
+		floor[i], dir[i], mode[i], load[i] = int16(r.Floor), int16(r.Direction), int16(r.Mode), int16(r.LoadPct)
+		locked[i], zone[i], pass[i] = r.DoorLocked, r.DoorZone, r.Passenger
+		speed[i], hours[i], trips[i] = float32(r.Speed), float32(r.RunHours), r.Trips
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO lift_status (lift_code, ts, seq, floor, direction, door_locked, door_zone, mode, passenger,
+		                         speed, load_pct, trips, run_hours)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::smallint[], $5::smallint[], $6::bool[],
+		                     $7::bool[], $8::smallint[], $9::bool[], $10::real[], $11::smallint[], $12::bigint[], $13::real[])
+		ON CONFLICT (lift_code) DO UPDATE SET
+			ts = EXCLUDED.ts, seq = EXCLUDED.seq, floor = EXCLUDED.floor, direction = EXCLUDED.direction,
+			door_locked = EXCLUDED.door_locked, door_zone = EXCLUDED.door_zone, mode = EXCLUDED.mode,
+			passenger = EXCLUDED.passenger, speed = EXCLUDED.speed, load_pct = EXCLUDED.load_pct,
+			trips = EXCLUDED.trips, run_hours = EXCLUDED.run_hours, updated_at = now()
+		WHERE (lift_status.ts, lift_status.seq) < (EXCLUDED.ts, EXCLUDED.seq)`,
+		lift, ts, seq, floor, dir, locked, zone, mode, pass, speed, load, trips, hours)
+	if err != nil {
+		return fmt.Errorf("upsert lift status: %w", MapErr(err))
+	}
+	return nil
+}
+
+var modeStates = func() []string {
+	var s []string
+	for m := fleet.ModeStopped; m <= fleet.ModeUnknown; m++ {
+		s = append(s, m.String())
+	}
+	return s
+}()
+
+// writeRecords writes the low-volume kinds (events, entrapments, rescues,
+// records, episodes) as one pipelined round trip, in the order the batch
+// lists them. It returns the rescues that matched no entrapment, as dead
+// letters.
+func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.DeadLetter, error) {
+	pb := &pgx.Batch{}
+	for _, e := range b.Events {
+		if e.State == "raised" {
+			pb.Queue(`INSERT INTO events (lift_code, id, code, raised_at, floor) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (lift_code, id) DO UPDATE SET raised_at = LEAST(events.raised_at, EXCLUDED.raised_at)
+				WHERE events.cleared_at IS NULL OR EXCLUDED.raised_at <= events.cleared_at`,
+				e.Lift, e.ID, int16(e.Code), e.TS, int16(e.Floor))
+		} else {
+			// A clear may overtake its raise (unordered delivery): then the
+			// row starts as raised-and-cleared and the raise only moves
+			// raised_at back.
+			pb.Queue(`INSERT INTO events (lift_code, id, code, raised_at, cleared_at, floor) VALUES ($1, $2, $3, $4, $4, $5)
+				ON CONFLICT (lift_code, id) DO UPDATE
+				SET cleared_at = GREATEST(events.raised_at, LEAST(events.cleared_at, EXCLUDED.cleared_at))`,
+				e.Lift, e.ID, int16(e.Code), e.TS, int16(e.Floor))
+		}
+	}
+	for _, e := range b.Entrapments {
+		pb.Queue(`INSERT INTO entrapments (id, lift_code, firm_uscc, source, event_id, occurred_at)
+			SELECT $1, registration_code, firm_uscc, 'iot', $3, $4 FROM lifts
+			WHERE registration_code = $2 AND firm_uscc IS NOT NULL
+			ON CONFLICT (id) DO NOTHING`, ingest.EntrapmentID(e.Lift, e.ID), e.Lift, e.ID, e.TS)
+	}
+	firstRescue := pb.Len()
+	for _, r := range b.Rescues {
+		pb.Queue(`UPDATE entrapments SET
+				responded_at = CASE WHEN $3::text = 'responded' THEN COALESCE(responded_at, $4) ELSE responded_at END,
+				arrived_at   = CASE WHEN $3::text = 'arrived'   THEN COALESCE(arrived_at, $4)   ELSE arrived_at END,
+				released_at  = CASE WHEN $3::text = 'released'  THEN COALESCE(released_at, $4)  ELSE released_at END,
+				false_alarm  = false_alarm OR $3::text = 'false_alarm',
+				cause        = COALESCE(NULLIF($5::text, ''), cause)
+			WHERE id = $1 AND lift_code = $2 AND $4::timestamptz >= occurred_at`,
+			r.Incident, r.Lift, r.Stage, r.TS, r.Cause)
+	}
+	for _, m := range b.Maintenance {
+		pb.Queue(`INSERT INTO maintenance_records (id, lift_code, firm_uscc, kind, started_at, ended_at, technicians,
+				items, parts, countersigned, source)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+			m.ID, m.Lift, m.Firm, m.Kind, m.StartedAt, m.EndedAt, nonNil(m.Technicians), nonNil(m.Items),
+			nonNil(m.Parts), m.Countersigned, m.Source)
+	}
+	for _, in := range b.Inspections {
+		pb.Queue(`INSERT INTO inspections (id, lift_code, agency_uscc, inspected_on, kind, result, defects, next_due, source)
+			VALUES ($1, $2, $3, $4::date, $5, $6, $7, NULLIF($8, '')::date, $9) ON CONFLICT (id) DO NOTHING`,
+			in.ID, in.Lift, in.Agency, in.Date, in.Kind, in.Result, nonNil(in.Defects), in.NextDue, in.Source)
+	}
+	for _, op := range b.Episodes {
+		if op.Open {
+			pb.Queue(`INSERT INTO episodes (lift_code, state, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				op.Lift, op.State, op.At)
+			continue
+		}
+		states := []string{op.Class}
+		if op.Class == ingest.ClassMode {
+			states = modeStates
+		}
+		pb.Queue(`UPDATE episodes SET ended_at = GREATEST(started_at, $3)
+			WHERE lift_code = $1 AND ended_at IS NULL AND state = ANY($2)`, op.Lift, states, op.At)
+	}
+	if pb.Len() == 0 {
+		return nil, nil
+	}
+	res := tx.SendBatch(ctx, pb)
+	var misses []ingest.DeadLetter
+	for i := 0; i < pb.Len(); i++ {
+		tag, err := res.Exec()
+		if err != nil {
+			res.Close()
+			return nil, fmt.Errorf("write records (statement %d of %d): %w", i+1, pb.Len(), MapErr(err))
+		}
+		if j := i - firstRescue; j >= 0 && j < len(b.Rescues) && tag.RowsAffected() == 0 {
+			r := b.Rescues[j]
+			misses = append(misses, ingest.DeadLetter{Source: "mqtt", Topic: r.Topic, Reason: ingest.ReasonUnknownIncident,
+				Detail:  fmt.Sprintf("no entrapment %s on lift %s at or before %s", r.Incident, r.Lift, r.TS.Format(time.RFC3339)),
+				Payload: r.Payload, Size: len(r.Payload)})
+		}
+	}
+	if err := res.Close(); err != nil {
+		return nil, fmt.Errorf("write records: %w", MapErr(err))
+	}
+	return misses, nil
+}
+
+// cleanText makes s storable as text (valid UTF-8, no NUL): a dead letter
+// must never be refused for the very bytes that made it one.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func insertDeadLetters(ctx context.Context, tx pgx.Tx, dl []ingest.DeadLetter) error {
+	if len(dl) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"dead_letters"},
+		[]string{"source", "topic", "reason", "detail", "payload", "payload_size"},
+		pgx.CopyFromSlice(len(dl), func(i int) ([]any, error) {
+			d := dl[i]
+			p := d.Payload
+			if len(p) > ingest.MaxPayload {
+				p = p[:ingest.MaxPayload]
+			}
+			if p == nil {
+				p = []byte{}
+			}
+			return []any{d.Source, cleanText(d.Topic), d.Reason, cleanText(d.Detail), p, int32(d.Size)}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("insert dead letters: %w", MapErr(err))
+	}
+	return nil
+}
