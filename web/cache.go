@@ -1,0 +1,122 @@
+package web
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"lifttrust/web/view"
+)
+
+// pageCache keeps rendered, gzip-compressed pages. An entry is valid while
+// the lift and firm snapshots it was rendered from are still the current
+// ones (snapshots are immutable and replaced on change, so a pointer
+// comparison is the whole invalidation) and the live state derived at
+// request time (which flips to "offline" when heartbeats stop, with no
+// event) is the one it shows. The heartbeat time itself is spliced in at
+// serve time (see splice.go), so heartbeats never invalidate a page.
+//
+// Memory is bounded by bytes: an entry holds only the lift's own blocks
+// (about 1.4 KB; the shared prefix and suffix are per variant), so the
+// whole city in the default variant (305k × ~1.5 KB ≈ 460 MB) fits the
+// default 768 MiB, while all four variants (~1.8 GB) would not: pages are
+// rendered lazily on first request and the oldest
+// inserted entries are evicted first (FIFO per shard: cheaper than LRU on
+// the read path, which then needs no write lock, and nearly as good for
+// scans of random codes).
+type pageCache struct {
+	shards [64]cacheShard
+	seed   maphash.Seed
+	limit  int64 // bytes per shard
+}
+
+type cacheShard struct {
+	mu    sync.RWMutex
+	m     map[string]*cacheEntry
+	fifo  []string
+	head  int
+	bytes int64
+}
+
+type cacheEntry struct {
+	lift     *view.Lift
+	firm     *view.Firm
+	state    view.State
+	lang     string
+	frame    *frame // the variant's prefix and suffix; nil when gz is a whole stream
+	a, b     piece  // the lift's own blocks, before and after the heartbeat time
+	hbText   string // the heartbeat time spliced between a and b ("" = none shown)
+	hbMinute int64  // the heartbeat's Unix minute, to skip formatting per request
+	hb       piece
+	tr       [8]byte // gzip trailer of the spliced stream
+	gz       []byte  // a whole gzip stream (fallback)
+}
+
+func (e *cacheEntry) size() int64 {
+	return int64(len(e.a.deflate)+len(e.b.deflate)+len(e.gz)+len(e.hbText)) + 120
+}
+
+func newPageCache(maxBytes int64) *pageCache {
+	c := &pageCache{seed: maphash.MakeSeed(), limit: max(maxBytes/64, 64<<10)}
+	for i := range c.shards {
+		c.shards[i].m = map[string]*cacheEntry{}
+	}
+	return c
+}
+
+func (c *pageCache) shard(key string) *cacheShard {
+	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
+}
+
+// get returns the page when it is current for lift, firm and state.
+func (c *pageCache) get(key string, lift *view.Lift, firm *view.Firm, state view.State) (*cacheEntry, bool) {
+	s := c.shard(key)
+	s.mu.RLock()
+	e := s.m[key]
+	s.mu.RUnlock()
+	if e == nil || e.lift != lift || e.firm != firm || e.state != state {
+		return nil, false
+	}
+	return e, true
+}
+
+func (c *pageCache) put(key string, e *cacheEntry) {
+	s := c.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.m[key]; old != nil {
+		s.bytes -= old.size()
+	} else {
+		s.fifo = append(s.fifo, key)
+	}
+	s.m[key] = e
+	s.bytes += e.size()
+	for s.bytes > c.limit && s.head < len(s.fifo) {
+		victim := s.fifo[s.head]
+		s.head++
+		if victim == key {
+			s.fifo = append(s.fifo, key) // never evict what we just stored
+			break
+		}
+		if v := s.m[victim]; v != nil {
+			s.bytes -= v.size()
+			delete(s.m, victim)
+		}
+	}
+	// Compact the queue once its dead prefix dominates.
+	if s.head > 1024 && s.head*2 > len(s.fifo) {
+		s.fifo = append([]string(nil), s.fifo[s.head:]...)
+		s.head = 0
+	}
+}
+
+// stats returns the number of entries and bytes held.
+func (c *pageCache) stats() (entries int, bytes int64) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		entries += len(s.m)
+		bytes += s.bytes
+		s.mu.RUnlock()
+	}
+	return entries, bytes
+}

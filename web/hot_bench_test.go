@@ -1,0 +1,29 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"lifttrust/web"
+)
+
+// BenchmarkLiftPageCached is the served path of a cached page through the
+// whole app (middleware, metrics, headers), without the network.
+func BenchmarkLiftPageCached(b *testing.B) {
+	f := newFixture(b, web.Config{})
+	h := f.srv.App().Handler()
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/e/" + liftNormal)
+	ctx.Request.Header.Set("Accept-Encoding", "gzip")
+	h(&ctx)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx.Response.Reset()
+		h(&ctx)
+	}
+	if ctx.Response.StatusCode() != 200 {
+		b.Fatal(ctx.Response.StatusCode())
+	}
+}

@@ -1,0 +1,116 @@
+package web
+
+import (
+	"io/fs"
+	"regexp"
+	"testing"
+
+	"lifttrust/fleet"
+	"lifttrust/web/view"
+)
+
+func TestEveryMessageIsInBothLanguages(t *testing.T) {
+	for key, m := range messages {
+		if m[0] == "" || m[1] == "" {
+			t.Errorf("message %q lacks a language: %q", key, m)
+		}
+	}
+	// Keys named literally in the templates.
+	re := regexp.MustCompile(`T "([a-z0-9_]+)"`)
+	err := fs.WalkDir(assets, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := assets.ReadFile(path)
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := messages[m[1]]; !ok {
+				t.Errorf("%s uses unknown message %q", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keys built from domain values.
+	var keys []string
+	for _, s := range []view.State{view.StateTrapped, view.StateFault, view.StateOutOfService, view.StateMaintenance, view.StateInService, view.StateOffline, view.StateNoIoT} {
+		keys = append(keys, "state_"+string(s))
+	}
+	for _, c := range fleet.ReportCategories {
+		keys = append(keys, "cat_"+c)
+	}
+	for _, k := range fleet.MaintenanceKinds {
+		keys = append(keys, "kind_"+k)
+	}
+	for _, r := range fleet.InspectionResults {
+		keys = append(keys, "result_"+r)
+	}
+	for _, s := range []string{"open", "acknowledged", "answered", "closed", "rejected"} {
+		keys = append(keys, "rs_"+s)
+	}
+	for _, g := range []string{"A", "B", "C", "D"} {
+		keys = append(keys, "grade_"+g)
+	}
+	for _, e := range []string{"err_404", "err_400", "err_page", "err_report", "err_firm", "err_429", "err_403", "err_500"} {
+		keys = append(keys, e+"_title", e+"_body")
+	}
+	for _, k := range keys {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("no message for %q", k)
+		}
+	}
+}
+
+func TestPickLang(t *testing.T) {
+	tests := []struct{ name, query, cookie, accept, want string }{
+		{"nothing gives Chinese", "", "", "", "zh"},
+		{"an English browser gets English", "", "", "en-US,en;q=0.9", "en"},
+		{"a browser preferring Chinese gets Chinese", "", "", "zh-TW,en;q=0.5", "zh"},
+		{"a browser with neither gets Chinese", "", "", "fr-FR,de", "zh"},
+		{"the query wins over everything", "zh", "en", "en", "zh"},
+		{"the cookie wins over the browser", "", "en", "zh-CN", "en"},
+		{"a bad query value is ignored", "xx", "", "en", "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pickLang(tt.query, tt.cookie, tt.accept); got != tt.want {
+				t.Errorf("pickLang = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseReport(t *testing.T) {
+	tests := []struct {
+		name, category, body, phone string
+		ok                          bool
+		wantPhone                   string
+	}{
+		{"a plain report is accepted", "doors", "门关不上", "", true, ""},
+		{"a phone with spaces is normalised", "noise", "", "138 0000 0000", true, "13800000000"},
+		{"an unknown category is refused", "fire", "", "", false, ""},
+		{"500 characters are accepted", "other", string(make([]rune, 0)) + repeat("长", 500), "", true, ""},
+		{"501 characters are refused", "other", repeat("长", 501), "", false, ""},
+		{"letters in the phone are refused", "dirty", "", "call me", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := parseReport("31103101152020010001", "zh", tt.category, tt.body, tt.phone)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if tt.ok && r.CallbackPhone != tt.wantPhone {
+				t.Errorf("phone = %q, want %q", r.CallbackPhone, tt.wantPhone)
+			}
+		})
+	}
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for i := 0; i < n; i++ {
+		out += s
+	}
+	return out
+}

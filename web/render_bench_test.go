@@ -1,0 +1,66 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"lifttrust/web/view"
+)
+
+func benchLift() (*view.Lift, *view.Firm, time.Time) {
+	now := time.Now()
+	l := &view.Lift{Code: "31103101152020010001", Category: "3110", DistrictCode: "310115", DistrictZH: "浦东新区", DistrictEN: "Pudong",
+		Address: "世纪大道 100 号", Building: "1 号楼", LiftNo: "A 梯", UseUnit: "上海浦东示范物业管理有限公司", UseUnitPhone: "021-66660000",
+		FirmUSCC: "F", IoT: true, RegStatus: "in_use", HasLive: true, Mode: 1,
+		LastMaint:      &view.Maintenance{StartedAt: now.Add(-72 * time.Hour), Kind: "half_monthly", Technicians: []string{"张*", "李*"}},
+		LastRoutineAt:  now.Add(-72 * time.Hour),
+		LastInspection: &view.Inspection{On: now.AddDate(0, -3, 0), Result: "pass", NextDue: now.AddDate(0, 9, 0)}}
+	f := &view.Firm{USCC: "F", Name: "上海安达电梯维保有限公司", DutyPhone: "021-55550001", Lifts: 900,
+		Score: &view.Score{Score: 91.25, Grade: "A", Rank: 3, RankedOf: 315}}
+	return l, f, now.Add(-time.Minute)
+}
+
+// BenchmarkRenderLiftPage is the cost of a cache miss: template, split
+// and the middle piece's compression.
+func BenchmarkRenderLiftPage(b *testing.B) {
+	p := New(Config{}, nil)
+	l, f, hb := benchLift()
+	v := variant{lang: langZH}
+	b.ReportAllocs()
+	var size int
+	for i := 0; i < b.N; i++ {
+		now := time.Now()
+		e, err := p.renderLift(v, l, f, hb, now, l.LiveState(hb, now, time.Hour))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(e.a.deflate) + len(e.b.deflate)
+	}
+	b.ReportMetric(float64(size), "cached-bytes")
+}
+
+// BenchmarkHeartbeatSplice is the cost when only the heartbeat minute
+// changed: a new trailer, no rendering.
+func BenchmarkHeartbeatSplice(b *testing.B) {
+	p := New(Config{}, nil)
+	l, f, hb := benchLift()
+	v := variant{lang: langZH}
+	e, err := p.renderLift(v, l, f, hb, time.Now(), view.StateInService)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		e = p.withHeartbeat(e, hb.Add(time.Duration(i%2)*time.Minute))
+	}
+}
+
+func BenchmarkTemplateOnly(b *testing.B) {
+	p := New(Config{}, nil)
+	l, f, hb := benchLift()
+	v := variant{lang: langZH}
+	for i := 0; i < b.N; i++ {
+		if _, err := render("lift", p.liftData(v, l, f, hb, time.Now())); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

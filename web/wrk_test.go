@@ -1,0 +1,254 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"lifttrust/api"
+	"lifttrust/fleet"
+	"lifttrust/internal/testenv"
+	"lifttrust/postgres"
+	"lifttrust/web"
+)
+
+// TestWrkCityFleet is the passenger-page benchmark of docs/benchmarks.md,
+// run on demand (LIFTTRUST_WRK=1): a city-sized fleet (304,634 lifts, 315
+// firms) in a fresh database, the pages on 127.0.0.1:18084 and a bare
+// Fiber handler returning a fixed string on :18085, both driven by wrk
+// (64 connections, random codes) in the same run. It reports figures and
+// asserts nothing about speed.
+func TestWrkCityFleet(t *testing.T) {
+	if os.Getenv("LIFTTRUST_WRK") == "" {
+		t.Skip("set LIFTTRUST_WRK=1 to run the wrk benchmark (about 3 minutes)")
+	}
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		t.Skip("wrk not installed")
+	}
+	dur := os.Getenv("LIFTTRUST_WRK_DURATION")
+	if dur == "" {
+		dur = "20s"
+	}
+	// LIFTTRUST_WRK_DATABASE_URL keeps the city between runs (filled on
+	// first use); otherwise a fresh test database is filled (minutes).
+	ctx := context.Background()
+	var db *postgres.DB
+	if u := os.Getenv("LIFTTRUST_WRK_DATABASE_URL"); u != "" {
+		if db, err = postgres.Open(ctx, u, 8); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+	} else {
+		db = testenv.DB(t)
+	}
+	start := time.Now()
+	var codes []string
+	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(array_agg(lift_code), '{}') FROM lift_status`).Scan(&codes); err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) == 0 {
+		codes = fillCity(t, db)
+		t.Logf("city fixture: %d lifts loaded in %s", len(codes), time.Since(start).Round(time.Second))
+	}
+	if err := db.Pool.QueryRow(ctx, `SELECT array_agg(registration_code) FROM lifts`).Scan(&codes); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fixture's heartbeats do not advance: a long OfflineAfter keeps
+	// its lifts "in service" for the length of the run.
+	pages := web.New(web.Config{Log: noLogs, PublicBaseURL: baseURL, Secret: "bench-secret-bench-secret-bench-secret",
+		OfflineAfter: 365 * 24 * time.Hour}, postgres.NewPageStore(db))
+	runCtx, stopRun := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start = time.Now()
+	go func() { done <- pages.Run(runCtx) }()
+	defer func() { stopRun(); <-done }()
+	for !pages.View().Loaded() {
+		if time.Since(start) > 5*time.Minute {
+			t.Fatal("view not loaded in 5 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("full view load: %s", time.Since(start).Round(time.Millisecond))
+
+	srv := api.New(api.Deps{Log: noLogs, Pages: pages})
+	serve := func(addr string, s func(context.Context, net.Listener) error) func() {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, cancel := context.WithCancel(ctx)
+		ch := make(chan error, 1)
+		go func() { ch <- s(c, ln) }()
+		return func() { cancel(); <-ch }
+	}
+	defer serve("127.0.0.1:18084", srv.Serve)()
+	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
+	bare.Get("/e/:code", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	defer serve("127.0.0.1:18085", func(c context.Context, ln net.Listener) error {
+		go func() { <-c.Done(); _ = bare.Shutdown() }()
+		return bare.Listener(ln)
+	})()
+
+	dir := t.TempDir()
+	codeFile := filepath.Join(dir, "codes.txt")
+	if err := os.WriteFile(codeFile, []byte(strings.Join(codes, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "codes.lua")
+	if err := os.WriteFile(script, []byte(`local codes = {}
+for line in io.lines(os.getenv("CODES")) do codes[#codes + 1] = line end
+local n = #codes
+request = function()
+  return wrk.format("GET", "/e/" .. codes[math.random(n)], {["Accept-Encoding"] = "gzip"})
+end
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name, url string) (rps float64, p99 string) {
+		cmd := exec.Command(wrk, "-t2", "-c64", "-d"+dur, "--latency", "-s", script, url)
+		cmd.Env = append(os.Environ(), "CODES="+codeFile)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("wrk %s: %v\n%s", name, err, out)
+		}
+		s := string(out)
+		if m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindStringSubmatch(s); m != nil {
+			fmt.Sscan(m[1], &rps)
+		}
+		if m := regexp.MustCompile(`\s99%\s+([0-9.]+\w+)`).FindStringSubmatch(s); m != nil {
+			p99 = m[1]
+		}
+		non2xx := regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`).FindStringSubmatch(s)
+		t.Logf("%-22s %9.0f req/s  p99 %-8s non-2xx %v", name, rps, p99, non2xx)
+		return rps, p99
+	}
+	run("bare fiber (first)", "http://127.0.0.1:18085")
+	run("pages, cold cache", "http://127.0.0.1:18084")
+	start = time.Now()
+	web.Warm(pages, ctx)
+	entries, _ := web.CacheStats(pages)
+	t.Logf("warmed the default variant: %d pages cached after %s", entries, time.Since(start).Round(time.Second))
+	run("pages, warm cache", "http://127.0.0.1:18084")
+	run("bare fiber (last)", "http://127.0.0.1:18085")
+	entries, bytes := web.CacheStats(pages)
+
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("cache: %d pages, %.1f MB; heap in use %.0f MB", entries, float64(bytes)/1e6, float64(ms.HeapInuse)/1e6)
+
+	// Event-to-page latency at city scale, on lifts with live status.
+	var live []string
+	if err := db.Pool.QueryRow(ctx, `SELECT array_agg(lift_code) FROM (SELECT lift_code FROM lift_status LIMIT 1000) s`).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	code := live[rand.IntN(len(live))]
+	for i := 0; i < 6; i++ {
+		mode := []int{2, 1}[i%2]
+		if _, err := db.Pool.Exec(ctx, `UPDATE lift_status SET mode = $2 WHERE lift_code = $1`, code, mode); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]string{1: "正常运行", 2: "维保中"}[mode]
+		sent := time.Now()
+		if err := db.InTx(ctx, func(tx pgx.Tx) error { return postgres.Notify(ctx, tx, postgres.ChanLiftChanged, []string{code}) }); err != nil {
+			t.Fatal(err)
+		}
+		for time.Since(sent) < 10*time.Second {
+			resp, err := http.Get("http://127.0.0.1:18084/e/" + code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(body(t, resp), want) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("event to page: %s", time.Since(sent).Round(time.Millisecond))
+	}
+}
+
+// fillCity writes a city-sized fleet with COPY: 315 firms, 36,792 use
+// units, 304,634 lifts (nine in ten with IoT and a fresh heartbeat), one
+// maintenance visit and one periodic inspection per lift, and one score
+// run. It returns the registration codes.
+func fillCity(t *testing.T, db *postgres.DB) []string {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	copyRows := func(table string, cols []string, rows [][]any) {
+		t.Helper()
+		if _, err := db.Pool.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+			t.Fatalf("copy %s: %v", table, err)
+		}
+	}
+	var firms, units [][]any
+	for i := 0; i < 315; i++ {
+		firms = append(firms, []any{"", fmt.Sprintf("上海第%d电梯维保有限公司", i+1), fmt.Sprintf("Shanghai Lift Maintenance No. %d Co.", i+1),
+			fmt.Sprintf("TS3431%04d", i), now.AddDate(2, 0, 0), fmt.Sprintf("021-6%07d", i)})
+	}
+	for i := range firms {
+		base := fmt.Sprintf("91310115MA%07d", i+1)
+		firms[i][0] = base + string(fleet.USCCCheckChar(base))
+	}
+	copyRows("firms", []string{"uscc", "name", "name_en", "licence_no", "licence_expires", "duty_phone"}, firms)
+	for i := 0; i < 36792; i++ {
+		base := fmt.Sprintf("91310115MB%07d", i+1)
+		d := fleet.Districts[i%len(fleet.Districts)]
+		units = append(units, []any{base + string(fleet.USCCCheckChar(base)), fmt.Sprintf("上海第%d物业管理有限公司", i+1), d.Code, d.NameZH + "示范路 " + fmt.Sprint(i%999+1) + " 号", fmt.Sprintf("021-5%07d", i)})
+	}
+	copyRows("use_units", []string{"uscc", "name", "district_code", "address", "contact_phone"}, units)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO agencies (uscc, name) VALUES ($1, '上海市特种设备监督检验技术研究院')`, agency); err != nil {
+		t.Fatal(err)
+	}
+	var lifts, status, maint, insp [][]any
+	var codes []string
+	for i := 0; i < 304634; i++ {
+		u := units[i%len(units)]
+		d := u[2].(string)
+		code := fmt.Sprintf("3110%s%04d%02d%04d", d, 2000+i%25, 1+(i/25)%12, 1+(i/300)%9999)
+		codes = append(codes, code)
+		firm := firms[rng.IntN(len(firms))][0].(string)
+		iot := i%10 != 0
+		lifts = append(lifts, []any{code, d, u[3], fmt.Sprintf("%d 号楼", i%20+1), fmt.Sprintf("%d 号梯", i%4+1), now.AddDate(-(i%25)-1, 0, 0), int16(6 + i%30), 1.75, int32(1000), u[0], firm, iot})
+		if iot {
+			status = append(status, []any{code, now.Add(-time.Duration(rng.IntN(60)) * time.Second), int64(1), int16(1), int16(0), true, true, int16(1), false})
+		}
+		started := now.Add(-time.Duration(rng.IntN(20*24)) * time.Hour)
+		maint = append(maint, []any{"m" + code, code, firm, "half_monthly", started, started.Add(45 * time.Minute), []string{"TZ310001", "TZ310002"}, true, "seed"})
+		on := now.AddDate(0, 0, -rng.IntN(400))
+		insp = append(insp, []any{"i" + code, code, agency, on, "periodic", "pass", on.AddDate(1, 0, 0), "seed"})
+	}
+	copyRows("lifts", []string{"registration_code", "district_code", "address", "building", "lift_no", "installed_on", "floors", "rated_speed", "rated_load", "use_unit_uscc", "firm_uscc", "iot_connected"}, lifts)
+	copyRows("lift_status", []string{"lift_code", "ts", "seq", "floor", "direction", "door_locked", "door_zone", "mode", "passenger"}, status)
+	copyRows("maintenance_records", []string{"id", "lift_code", "firm_uscc", "kind", "started_at", "ended_at", "technicians", "countersigned", "source"}, maint)
+	copyRows("inspections", []string{"id", "lift_code", "agency_uscc", "inspected_on", "kind", "result", "next_due", "source"}, insp)
+	var run int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO score_runs (model_version, period_start, period_end, trigger, inputs_checksum, finished_at, firms_scored, baseline)
+	      VALUES ('bench', current_date - 365, current_date, 'daily', 'x', now(), 315, '{}') RETURNING id`).Scan(&run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO scores (run_id, firm_uscc, score, score_low, score_high, grade, rank)
+	      SELECT $1, uscc, s, s - 3, s + 3, CASE WHEN s >= 85 THEN 'A' WHEN s >= 70 THEN 'B' WHEN s >= 60 THEN 'C' ELSE 'D' END, rank() OVER (ORDER BY s DESC)
+	        FROM (SELECT uscc, round((50 + random() * 48)::numeric, 2) AS s FROM firms) f`, run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}
