@@ -1,0 +1,428 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lifttrust/scoring"
+)
+
+// ScoreStore loads the scoring model's inputs and stores its runs. It
+// implements scoring.Store.
+type ScoreStore struct {
+	db *DB
+}
+
+// NewScoreStore returns the store for scoring.
+func NewScoreStore(db *DB) *ScoreStore { return &ScoreStore{db: db} }
+
+var _ scoring.Store = (*ScoreStore)(nil)
+
+// Firms lists every firm's USCC in order.
+func (s *ScoreStore) Firms(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT uscc FROM firms ORDER BY uscc`)
+	if err != nil {
+		return nil, fmt.Errorf("list firms: %w", MapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list firms: %w", MapErr(err))
+	}
+	return out, nil
+}
+
+// localDate turns a PostgreSQL date (scanned at UTC midnight) into the
+// Shanghai midnight it means.
+func localDate(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, scoring.Shanghai)
+}
+
+func sqlDate(t time.Time) string { return t.In(scoring.Shanghai).Format(time.DateOnly) }
+
+// The firm's lifts during the period: the set every per-lift query reads.
+const firmLiftsSQL = `SELECT lift_code FROM lift_contracts
+	WHERE firm_uscc = $1 AND starts_on < $2::date AND (ends_on IS NULL OR ends_on > $3::date)`
+
+// LoadFirm reads one firm's inputs in one read-only snapshot. Filters
+// (period, misuse and external causes, verified complaints, the firm's
+// lifts) run in SQL; the telemetry check reads the firm's inspection and
+// offline episodes once and matches them to visits in memory
+// (scoring.Corroborate), which measured cheaper than a per-visit EXISTS.
+func (s *ScoreStore) LoadFirm(ctx context.Context, uscc string, p scoring.Period) (scoring.FirmInput, error) {
+	in := scoring.FirmInput{USCC: uscc, Lifts: map[string]scoring.Lift{}}
+	endDate, startDate := sqlDate(p.End), sqlDate(p.Start)
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		var lic time.Time
+		if err := tx.QueryRow(ctx, `SELECT serious_violator, licence_expires FROM firms WHERE uscc = $1`, uscc).Scan(&in.SeriousViolator, &lic); err != nil {
+			return fmt.Errorf("firm: %w", MapErr(err))
+		}
+		in.LicenceExpires = localDate(lic)
+
+		rows, err := tx.Query(ctx, `
+			SELECT c.lift_code, c.starts_on, c.ends_on, l.category, l.address || ' ' || l.building, l.installed_on, l.iot_connected
+			FROM lift_contracts c JOIN lifts l ON l.registration_code = c.lift_code
+			WHERE c.firm_uscc = $1 AND c.starts_on < $2::date AND (c.ends_on IS NULL OR c.ends_on > $3::date)`, uscc, endDate, startDate)
+		if err != nil {
+			return fmt.Errorf("contracts: %w", MapErr(err))
+		}
+		var c scoring.Contract
+		var l scoring.Lift
+		var starts, installed time.Time
+		var ends *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&c.Lift, &starts, &ends, &l.Category, &l.Site, &installed, &l.IoT}, func() error {
+			c.Start, c.End = localDate(starts), time.Time{}
+			if ends != nil {
+				c.End = localDate(*ends)
+			}
+			l.Code, l.Installed = c.Lift, localDate(installed)
+			in.Contracts = append(in.Contracts, c)
+			in.Lifts[c.Lift] = l
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("contracts: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT id, lift_code, kind, started_at, ended_at, technicians, countersigned FROM maintenance_records
+			WHERE firm_uscc = $1 AND started_at >= $2 AND started_at < $3`,
+			uscc, p.Start.Add(-30*scoring.Day), p.End)
+		if err != nil {
+			return fmt.Errorf("visits: %w", MapErr(err))
+		}
+		var v scoring.Visit
+		visited := map[string]bool{}
+		_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Lift, &v.Kind, &v.Start, &v.End, &v.Technicians, &v.Countersigned}, func() error {
+			in.Visits = append(in.Visits, v)
+			visited[v.Lift] = true
+			v.Technicians = nil // ForEachRow reuses v: give the next row its own slice
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("visits: %w", MapErr(err))
+		}
+		// Visits on lifts outside the firm's contracts still need the
+		// lift's IoT flag.
+		var extra []string
+		for l := range visited {
+			if _, ok := in.Lifts[l]; !ok {
+				extra = append(extra, l)
+			}
+		}
+		if len(extra) > 0 {
+			rows, err = tx.Query(ctx, `SELECT registration_code, category, address || ' ' || building, installed_on, iot_connected FROM lifts WHERE registration_code = ANY($1)`, extra)
+			if err != nil {
+				return fmt.Errorf("visited lifts: %w", MapErr(err))
+			}
+			var l scoring.Lift
+			var installed time.Time
+			_, err = pgx.ForEachRow(rows, []any{&l.Code, &l.Category, &l.Site, &installed, &l.IoT}, func() error {
+				l.Installed = localDate(installed)
+				in.Lifts[l.Code] = l
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("visited lifts: %w", MapErr(err))
+			}
+		}
+		// The episodes that can corroborate (inspection mode) or excuse
+		// (offline) the visits: one indexed read, matched in memory by
+		// scoring.Corroborate.
+		var iot []string
+		for l := range visited {
+			if in.Lifts[l].IoT {
+				iot = append(iot, l)
+			}
+		}
+		sort.Strings(iot)
+		var eps []scoring.Episode
+		if len(iot) > 0 {
+			rows, err = tx.Query(ctx, `
+				SELECT lift_code, state, started_at, ended_at FROM episodes
+				WHERE lift_code = ANY($1) AND state IN ('inspection', 'offline') AND started_at >= $2 AND started_at < $3`,
+				iot, p.Start.Add(-30*scoring.Day-scoring.OfflineLookback), p.End)
+			if err != nil {
+				return fmt.Errorf("episodes: %w", MapErr(err))
+			}
+			var ep scoring.Episode
+			var end *time.Time
+			_, err = pgx.ForEachRow(rows, []any{&ep.Lift, &ep.State, &ep.Start, &end}, func() error {
+				ep.End = deref(end)
+				eps = append(eps, ep)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("episodes: %w", MapErr(err))
+			}
+		}
+		scoring.Corroborate(in.Visits, eps, in.Lifts)
+
+		rows, err = tx.Query(ctx, `
+			SELECT i.id, i.lift_code, i.inspected_on, i.kind, i.result, i.next_due FROM inspections i
+			WHERE i.lift_code IN (`+firmLiftsSQL+`) AND i.inspected_on >= $3::date - 400 AND i.inspected_on < $2::date`,
+			uscc, endDate, startDate)
+		if err != nil {
+			return fmt.Errorf("inspections: %w", MapErr(err))
+		}
+		var x scoring.Inspection
+		var on time.Time
+		var due *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&x.ID, &x.Lift, &on, &x.Kind, &x.Result, &due}, func() error {
+			x.On, x.NextDue = localDate(on), time.Time{}
+			if due != nil {
+				x.NextDue = localDate(*due)
+			}
+			in.Inspections = append(in.Inspections, x)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("inspections: %w", MapErr(err))
+		}
+
+		// Misuse and external causes never count: filter them here.
+		rows, err = tx.Query(ctx, `
+			SELECT e.id, e.lift_code, e.code, e.raised_at, coalesce(e.cause, '') FROM events e
+			WHERE e.lift_code IN (`+firmLiftsSQL+`) AND e.raised_at >= $4 AND e.raised_at < $5
+			  AND e.code BETWEEN 1 AND 10 AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
+			uscc, endDate, startDate, p.Start, p.End)
+		if err != nil {
+			return fmt.Errorf("faults: %w", MapErr(err))
+		}
+		var f scoring.Fault
+		_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.Lift, &f.Code, &f.Raised, &f.Cause}, func() error {
+			in.Faults = append(in.Faults, f)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("faults: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT id, lift_code, occurred_at, arrived_at, released_at, false_alarm, coalesce(cause, '') FROM entrapments
+			WHERE firm_uscc = $1 AND occurred_at >= $2 AND occurred_at < $3`, uscc, p.Start, p.End)
+		if err != nil {
+			return fmt.Errorf("entrapments: %w", MapErr(err))
+		}
+		var en scoring.Entrapment
+		var arrived, released *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&en.ID, &en.Lift, &en.Occurred, &arrived, &released, &en.FalseAlarm, &en.Cause}, func() error {
+			en.Arrived, en.Released = deref(arrived), deref(released)
+			in.Entrapments = append(in.Entrapments, en)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("entrapments: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT tracking_no, lift_code, created_at, coalesce(answered_at, closed_at) FROM reports
+			WHERE firm_uscc = $1 AND verified AND created_at >= $2 AND created_at < $3`, uscc, p.Start, p.End)
+		if err != nil {
+			return fmt.Errorf("complaints: %w", MapErr(err))
+		}
+		var cp scoring.Complaint
+		var handled *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&cp.ID, &cp.Lift, &cp.Created, &handled}, func() error {
+			cp.Handled = deref(handled)
+			in.Complaints = append(in.Complaints, cp)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("complaints: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT id, coalesce(lift_code, ''), kind, decided_on, revoked FROM penalties
+			WHERE firm_uscc = $1 AND decided_on >= $2::date AND decided_on < $3::date`, uscc, startDate, endDate)
+		if err != nil {
+			return fmt.Errorf("penalties: %w", MapErr(err))
+		}
+		var pen scoring.Penalty
+		var decided time.Time
+		_, err = pgx.ForEachRow(rows, []any{&pen.ID, &pen.Lift, &pen.Kind, &decided, &pen.Revoked}, func() error {
+			pen.Decided = localDate(decided)
+			in.Penalties = append(in.Penalties, pen)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("penalties: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `SELECT record_kind, record_id, indicator FROM appeals WHERE firm_uscc = $1 AND status = 'accepted'`, uscc)
+		if err != nil {
+			return fmt.Errorf("accepted appeals: %w", MapErr(err))
+		}
+		var ex scoring.Exclusion
+		_, err = pgx.ForEachRow(rows, []any{&ex.Kind, &ex.ID, &ex.Indicator}, func() error {
+			in.Excluded = append(in.Excluded, ex)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("accepted appeals: %w", MapErr(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return scoring.FirmInput{}, fmt.Errorf("load firm %s: %w", uscc, err)
+	}
+	return in, nil
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// inSnapshot runs fn in a read-only REPEATABLE READ transaction, so that
+// all of one firm's inputs come from one consistent state.
+func (s *ScoreStore) inSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin: %w", MapErr(err))
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	return fn(tx)
+}
+
+// LatestBaseline returns the latest full run of the current model version.
+func (s *ScoreStore) LatestBaseline(ctx context.Context) (scoring.Run, scoring.Baseline, bool, error) {
+	var run scoring.Run
+	var b scoring.Baseline
+	var start, end time.Time
+	var finished *time.Time
+	var raw []byte
+	err := s.db.Pool.QueryRow(ctx, `
+		SELECT id, period_start, period_end, trigger, inputs_checksum, started_at, finished_at, firms_scored, baseline
+		FROM score_runs WHERE full_run AND model_version = $1 ORDER BY id DESC LIMIT 1`, scoring.ModelVersion).
+		Scan(&run.ID, &start, &end, &run.Trigger, &run.InputsChecksum, &run.StartedAt, &finished, &run.Firms, &raw)
+	if err == pgx.ErrNoRows {
+		return scoring.Run{}, scoring.Baseline{}, false, nil
+	}
+	if err != nil {
+		return scoring.Run{}, scoring.Baseline{}, false, fmt.Errorf("latest full run: %w", MapErr(err))
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return scoring.Run{}, scoring.Baseline{}, false, fmt.Errorf("run %d baseline: %w", run.ID, err)
+	}
+	run.ModelVersion, run.Full, run.FinishedAt = scoring.ModelVersion, true, deref(finished)
+	run.Period = scoring.Period{Start: localDate(start), End: localDate(end)}
+	return run, b, true, nil
+}
+
+// LatestScores returns every firm's current score, vetoes and grade.
+func (s *ScoreStore) LatestScores(ctx context.Context) ([]scoring.Result, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT firm_uscc, score::float8, vetoes, grade, rank FROM latest_scores ORDER BY firm_uscc`)
+	if err != nil {
+		return nil, fmt.Errorf("latest scores: %w", MapErr(err))
+	}
+	var out []scoring.Result
+	var r scoring.Result
+	var rank *int32
+	_, err = pgx.ForEachRow(rows, []any{&r.USCC, &r.Score, &r.Vetoes, &r.Grade, &rank}, func() error {
+		if rank != nil {
+			r.Rank = int(*rank)
+		}
+		out = append(out, r)
+		r.Vetoes = nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("latest scores: %w", MapErr(err))
+	}
+	return out, nil
+}
+
+// SaveRun stores a run, its scores and evidence, prunes evidence older
+// than each firm's previous run, and notifies ChanFirmScored, all in one
+// transaction.
+func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []scoring.Result, baseline *scoring.Baseline) (int64, error) {
+	var baseJSON []byte
+	if baseline != nil {
+		var err error
+		if baseJSON, err = json.Marshal(baseline); err != nil {
+			return 0, fmt.Errorf("encode baseline: %w", err)
+		}
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO score_runs (model_version, period_start, period_end, trigger, inputs_checksum, started_at, finished_at, firms_scored, full_run, baseline)
+			VALUES ($1, $2::date, $3::date, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			run.ModelVersion, sqlDate(run.Period.Start), sqlDate(run.Period.End), run.Trigger, run.InputsChecksum,
+			run.StartedAt, run.FinishedAt, len(results), baseline != nil, baseJSON).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("insert run: %w", MapErr(err))
+		}
+		scoreRows := make([][]any, 0, len(results))
+		var evRows [][]any
+		usccs := make([]string, 0, len(results))
+		for _, r := range results {
+			dims, err := json.Marshal(r.Dimensions)
+			if err != nil {
+				return fmt.Errorf("encode dimensions of %s: %w", r.USCC, err)
+			}
+			vetoes := r.Vetoes
+			if vetoes == nil {
+				vetoes = []string{}
+			}
+			scoreRows = append(scoreRows, []any{id, r.USCC, r.Score, r.Low, r.High, r.Grade, r.Provisional, r.Confidence,
+				int32(r.Rank), int32(r.Lifts), int64(math.Round(r.LiftDays)), vetoes, string(dims)})
+			usccs = append(usccs, r.USCC)
+			for _, e := range r.Evidence {
+				var lift *string
+				if e.Lift != "" {
+					l := e.Lift
+					lift = &l
+				}
+				var at *time.Time
+				if !e.At.IsZero() {
+					a := e.At
+					at = &a
+				}
+				detail := "{}"
+				if e.Detail != nil {
+					b, err := json.Marshal(e.Detail)
+					if err != nil {
+						return fmt.Errorf("encode evidence detail: %w", err)
+					}
+					detail = string(b)
+				}
+				evRows = append(evRows, []any{id, r.USCC, e.Indicator, e.Points, e.Kind, e.ID, lift, at, detail})
+			}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scores"},
+			[]string{"run_id", "firm_uscc", "score", "score_low", "score_high", "grade", "provisional", "confidence", "rank", "lifts", "lift_days", "vetoes", "dimensions"},
+			pgx.CopyFromRows(scoreRows)); err != nil {
+			return fmt.Errorf("copy scores: %w", MapErr(err))
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"score_evidence"},
+			[]string{"run_id", "firm_uscc", "indicator", "points", "record_kind", "record_id", "lift_code", "occurred_at", "detail"},
+			pgx.CopyFromRows(evRows)); err != nil {
+			return fmt.Errorf("copy evidence: %w", MapErr(err))
+		}
+		// Keep full evidence for each firm's two latest runs: the current
+		// score and the one before it (to explain a change).
+		if _, err := tx.Exec(ctx, `
+			DELETE FROM score_evidence e USING (
+			    SELECT run_id, firm_uscc FROM (
+			        SELECT run_id, firm_uscc, row_number() OVER (PARTITION BY firm_uscc ORDER BY run_id DESC) AS n
+			        FROM scores WHERE firm_uscc = ANY($1)) x
+			    WHERE n > 2) old
+			WHERE e.run_id = old.run_id AND e.firm_uscc = old.firm_uscc`, usccs); err != nil {
+			return fmt.Errorf("prune evidence: %w", MapErr(err))
+		}
+		return Notify(ctx, tx, ChanFirmScored, usccs)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}

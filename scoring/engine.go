@@ -1,0 +1,306 @@
+package scoring
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"lifttrust"
+)
+
+// Store is what the engine needs from storage (package postgres
+// implements it).
+type Store interface {
+	// Firms lists every firm's USCC.
+	Firms(ctx context.Context) ([]string, error)
+	// LoadFirm reads one firm's inputs for the period.
+	LoadFirm(ctx context.Context, uscc string, p Period) (FirmInput, error)
+	// LatestBaseline returns the latest full run of ModelVersion and its
+	// baseline; ok is false when there is none.
+	LatestBaseline(ctx context.Context) (run Run, b Baseline, ok bool, err error)
+	// LatestScores returns every firm's latest score (USCC, Score, Vetoes).
+	LatestScores(ctx context.Context) ([]Result, error)
+	// SaveRun stores a run with its results and evidence and notifies
+	// ChanFirmScored, in one transaction; baseline is nil for a run of
+	// some firms only.
+	SaveRun(ctx context.Context, run Run, results []Result, baseline *Baseline) (int64, error)
+}
+
+// Run describes one scoring run as stored in score_runs.
+type Run struct {
+	ID             int64
+	ModelVersion   string
+	Period         Period
+	Trigger        string // daily, manual, event, appeal, seed
+	Full           bool
+	InputsChecksum string
+	StartedAt      time.Time
+	FinishedAt     time.Time
+	Firms          int
+}
+
+// Engine runs the model over the store's data.
+type Engine struct {
+	Store  Store
+	Config Config
+	Now    func() time.Time // the clock; the period is the rolling year ending today
+	Log    *slog.Logger
+	// Workers load firms concurrently (the database does the work; two or
+	// three keep a 2-core server busy without starving ingest).
+	Workers int
+}
+
+// ScoreAll rescores every firm and stores a full run with a new baseline.
+func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, error) {
+	started, wall := e.Now(), time.Now()
+	p := RollingYear(started)
+	firms, err := e.Store.Firms(ctx)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("list firms: %w", err)
+	}
+	ms, sum, err := e.measure(ctx, firms, p)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	b := NewBaseline(ms)
+	rs := Score(ms, b)
+	run := Run{ModelVersion: ModelVersion, Period: p, Trigger: trigger, Full: true, InputsChecksum: sum, StartedAt: started, Firms: len(rs)}
+	run.FinishedAt = e.Now()
+	id, err := e.Store.SaveRun(ctx, run, rs, &b)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("save run: %w", err)
+	}
+	run.ID = id
+	e.Log.Info("scored all firms", "run", id, "firms", len(rs), "period_end", p.End.Format(time.DateOnly), "took", time.Since(wall).Round(time.Millisecond))
+	return run, rs, nil
+}
+
+// ScoreFirms rescores some firms against the baseline of the latest full
+// run (a full run is made instead when there is none), ranking them among
+// every other firm's latest score.
+func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string) (Run, []Result, error) {
+	_, b, ok, err := e.Store.LatestBaseline(ctx)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("load baseline: %w", err)
+	}
+	if !ok {
+		return e.ScoreAll(ctx, trigger)
+	}
+	started, wall := e.Now(), time.Now()
+	p := RollingYear(started)
+	known, err := e.Store.Firms(ctx)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("list firms: %w", err)
+	}
+	usccs = intersect(usccs, known)
+	if len(usccs) == 0 {
+		return Run{}, nil, lifttrust.Errorf(lifttrust.ErrNotFound, "no such firm to score")
+	}
+	ms, sum, err := e.measure(ctx, usccs, p)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	rs := Score(ms, b)
+	others, err := e.Store.LatestScores(ctx)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("load latest scores: %w", err)
+	}
+	latest := make(map[string]Result, len(others)+len(rs))
+	for _, o := range others {
+		latest[o.USCC] = o
+	}
+	for _, r := range rs {
+		latest[r.USCC] = r
+	}
+	all := make([]Result, 0, len(latest))
+	for _, k := range sortedKeys(latest) {
+		all = append(all, latest[k])
+	}
+	for i := range rs {
+		rs[i].Rank = RankAmong(rs[i], all)
+	}
+	run := Run{ModelVersion: ModelVersion, Period: p, Trigger: trigger, InputsChecksum: sum, StartedAt: started, Firms: len(rs)}
+	run.FinishedAt = e.Now()
+	id, err := e.Store.SaveRun(ctx, run, rs, nil)
+	if err != nil {
+		return Run{}, nil, fmt.Errorf("save run: %w", err)
+	}
+	run.ID = id
+	e.Log.Info("rescored firms", "run", id, "firms", usccs, "trigger", trigger, "took", time.Since(wall).Round(time.Millisecond))
+	return run, rs, nil
+}
+
+// measure loads and measures firms with a few workers; the checksum covers
+// every input in USCC order, so it does not depend on the workers.
+func (e *Engine) measure(ctx context.Context, firms []string, p Period) ([]Measures, string, error) {
+	workers := max(e.Workers, 1)
+	ms := make([]Measures, len(firms))
+	sums := make([][]byte, len(firms))
+	jobs := make(chan int)
+	errs := make(chan error, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				in, err := e.Store.LoadFirm(ctx, firms[i], p)
+				if err != nil {
+					errs <- fmt.Errorf("load firm %s: %w", firms[i], err)
+					cancel()
+					return
+				}
+				ms[i] = Measure(in, p, e.Config)
+				sums[i] = Checksum(in)
+			}
+		}()
+	}
+feed:
+	for i := range firms {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, "", err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s\n", ModelVersion, p.Start.Format(time.RFC3339), p.End.Format(time.RFC3339), e.Config.ArrivalLimit)
+	for i := range firms {
+		h.Write(sums[i])
+	}
+	return ms, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Checksum is a digest of every input field, in a canonical order, so
+// that two runs over the same data can be shown to have read the same.
+func Checksum(in FirmInput) []byte {
+	h := sha256.New()
+	w := func(parts ...any) {
+		for _, p := range parts {
+			switch v := p.(type) {
+			case string:
+				writeStr(h, v)
+			case time.Time:
+				var b [8]byte
+				binary.LittleEndian.PutUint64(b[:], uint64(v.UnixNano()))
+				h.Write(b[:])
+			case bool:
+				if v {
+					h.Write([]byte{1})
+				} else {
+					h.Write([]byte{0})
+				}
+			case int:
+				writeStr(h, fmt.Sprint(v))
+			case []string:
+				writeStr(h, fmt.Sprint(len(v)))
+				for _, s := range v {
+					writeStr(h, s)
+				}
+			}
+		}
+	}
+	w(in.USCC, in.SeriousViolator, in.LicenceExpires)
+	for _, k := range sortedKeys(in.Lifts) {
+		l := in.Lifts[k]
+		w("L", l.Code, l.Category, l.Site, l.Installed, l.IoT)
+	}
+	cs := append([]Contract(nil), in.Contracts...)
+	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].Start, cs[i].Lift, cs[j].Start, cs[j].Lift) })
+	for _, c := range cs {
+		w("C", c.Lift, c.Start, c.End)
+	}
+	vs := append([]Visit(nil), in.Visits...)
+	sort.Slice(vs, func(i, j int) bool { return vs[i].ID < vs[j].ID })
+	for _, v := range vs {
+		w("V", v.ID, v.Lift, v.Kind, v.Start, v.End, v.Technicians, v.Countersigned, v.Assessable, v.Corroborated)
+	}
+	xs := append([]Inspection(nil), in.Inspections...)
+	sort.Slice(xs, func(i, j int) bool { return xs[i].ID < xs[j].ID })
+	for _, x := range xs {
+		w("I", x.ID, x.Lift, x.On, x.Kind, x.Result, x.NextDue)
+	}
+	fs := append([]Fault(nil), in.Faults...)
+	sort.Slice(fs, func(i, j int) bool { return EventRecordID(fs[i].Lift, fs[i].ID) < EventRecordID(fs[j].Lift, fs[j].ID) })
+	for _, f := range fs {
+		w("F", f.ID, f.Lift, f.Code, f.Raised, f.Cause)
+	}
+	es := append([]Entrapment(nil), in.Entrapments...)
+	sort.Slice(es, func(i, j int) bool { return es[i].ID < es[j].ID })
+	for _, x := range es {
+		w("E", x.ID, x.Lift, x.Occurred, x.Arrived, x.Released, x.FalseAlarm, x.Cause)
+	}
+	cps := append([]Complaint(nil), in.Complaints...)
+	sort.Slice(cps, func(i, j int) bool { return cps[i].ID < cps[j].ID })
+	for _, c := range cps {
+		w("R", c.ID, c.Lift, c.Created, c.Handled)
+	}
+	ps := append([]Penalty(nil), in.Penalties...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+	for _, p := range ps {
+		w("P", p.ID, p.Lift, p.Kind, p.Decided, p.Revoked)
+	}
+	ex := append([]Exclusion(nil), in.Excluded...)
+	sort.Slice(ex, func(i, j int) bool {
+		return ex[i].Kind+"\x00"+ex[i].ID+"\x00"+ex[i].Indicator < ex[j].Kind+"\x00"+ex[j].ID+"\x00"+ex[j].Indicator
+	})
+	for _, x := range ex {
+		w("X", x.Kind, x.ID, x.Indicator)
+	}
+	return h.Sum(nil)
+}
+
+func writeStr(h hash.Hash, s string) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(len(s)))
+	h.Write(b[:])
+	h.Write([]byte(s))
+}
+
+// intersect returns the sorted, distinct elements of a that are in b.
+func intersect(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range a {
+		if in[x] && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Triggers accepted in score_runs.trigger.
+var Triggers = map[string]bool{"daily": true, "manual": true, "event": true, "appeal": true, "seed": true}
+
+// ValidTrigger checks a trigger name.
+func ValidTrigger(t string) error {
+	if !Triggers[t] {
+		return lifttrust.Errorf(lifttrust.ErrInvalid, "trigger %q: want daily, manual, event, appeal or seed", t)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package scoring
+
+import "time"
+
+// Dimension groups indicators; its points are the sum of its indicators'.
+type Dimension string
+
+// The five dimensions and the deductions, in display order.
+const (
+	DimTimeliness   Dimension = "timeliness"
+	DimAuthenticity Dimension = "authenticity"
+	DimInspection   Dimension = "inspection"
+	DimReliability  Dimension = "reliability"
+	DimEmergency    Dimension = "emergency"
+	DimDeductions   Dimension = "deductions"
+)
+
+// Dimensions lists the dimensions in display order.
+var Dimensions = []Dimension{DimTimeliness, DimAuthenticity, DimInspection, DimReliability, DimEmergency, DimDeductions}
+
+// rateKind says how an indicator's rate is formed and shrunk.
+type rateKind int
+
+const (
+	// proportion: bad units / exposure units, each in [0, 1] (binomial).
+	proportion rateKind = iota
+	// poisson: events per unit of exposure (lift-days).
+	poisson
+	// ratio: observed / expected events; the city's ratio is 1 by
+	// construction, so the rate is relative to lifts of the same age band
+	// and category.
+	ratio
+	// mean: a mean of durations in minutes (bad = sum, exposure = count).
+	mean
+)
+
+// Indicator is one measured quantity and the points it can cost.
+//
+// loss = Weight × clamp((shrunk − Good) / (Bad − Good), 0, 1)
+//
+// so a firm at or better than Good loses nothing and one at or worse than
+// Bad loses the whole weight; Good and Bad are in the unit of Scale × rate.
+type Indicator struct {
+	Key       string
+	Dim       Dimension
+	Kind      rateKind
+	Weight    float64
+	Good, Bad float64 // in display units (rate × Scale)
+	Scale     float64 // display unit: e.g. 365000 = per 1,000 lift-years
+	Unit      string  // display unit name
+	// MinPrior and MaxPrior bound the empirical-Bayes prior strength m
+	// (in exposure units); MaxPrior 0 = the exposure of the firm at the
+	// 25th size percentile (priorCapQuantile).
+	MinPrior, MaxPrior float64
+}
+
+// Indicator keys (stable: the portal translates them and appeals name them).
+const (
+	IndLateVisits        = "late_half_monthly"
+	IndPeriodicItems     = "periodic_items_missing"
+	IndUncorroborated    = "visit_uncorroborated"
+	IndShortVisits       = "visit_short"
+	IndDoubleBooked      = "technician_double_booked"
+	IndNotCountersigned  = "not_countersigned"
+	IndOverloaded        = "technician_overloaded"
+	IndFirstPassFail     = "inspection_not_first_pass"
+	IndInspectionFail    = "inspection_failed"
+	IndInspectionOverdue = "inspection_overdue"
+	IndFaultRatio        = "fault_ratio"
+	IndRepeatFaults      = "repeat_faults"
+	IndEntrapmentRatio   = "entrapment_ratio"
+	IndLateArrival       = "late_arrival"
+	IndArrivalTime       = "mean_arrival_minutes"
+	IndRescueTime        = "mean_rescue_minutes"
+	IndComplaintsLate    = "complaints_late"
+	IndPenalties         = "penalties"
+)
+
+// Indicators is model v1: weights sum to 100 over the five dimensions, plus
+// capped deductions. docs/scoring.md gives the reason for every number.
+var Indicators = []Indicator{
+	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 17, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", MinPrior: 1825},
+	{Key: IndPeriodicItems, Dim: DimTimeliness, Kind: proportion, Weight: 8, Good: 5, Bad: 50, Scale: 100, Unit: "% of due items missing", MinPrior: 8},
+
+	{Key: IndUncorroborated, Dim: DimAuthenticity, Kind: proportion, Weight: 10, Good: 2, Bad: 20, Scale: 100, Unit: "% of IoT visits without 检修 mode", MinPrior: 30},
+	{Key: IndShortVisits, Dim: DimAuthenticity, Kind: proportion, Weight: 6, Good: 1, Bad: 15, Scale: 100, Unit: "% of visits too short", MinPrior: 30},
+	{Key: IndDoubleBooked, Dim: DimAuthenticity, Kind: proportion, Weight: 4, Good: 0.2, Bad: 5, Scale: 100, Unit: "% of visits overlapping elsewhere", MinPrior: 30},
+	{Key: IndNotCountersigned, Dim: DimAuthenticity, Kind: proportion, Weight: 3, Good: 2, Bad: 30, Scale: 100, Unit: "% of visits not countersigned", MinPrior: 30},
+	{Key: IndOverloaded, Dim: DimAuthenticity, Kind: proportion, Weight: 2, Good: 1, Bad: 30, Scale: 100, Unit: "% of visits by overloaded technicians", MinPrior: 30},
+
+	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 8, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", MinPrior: 5},
+	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 4, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", MinPrior: 5},
+	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", MinPrior: 1825},
+
+	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", MinPrior: 3},
+	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", MinPrior: 1825},
+	{Key: IndEntrapmentRatio, Dim: DimReliability, Kind: ratio, Weight: 6, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected entrapments", MinPrior: 3},
+
+	{Key: IndLateArrival, Dim: DimEmergency, Kind: proportion, Weight: 9, Good: 0, Bad: 20, Scale: 100, Unit: "% of entrapments reached late", MinPrior: 5},
+	{Key: IndArrivalTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 12, Bad: 30, Scale: 1, Unit: "minutes", MinPrior: 5, MaxPrior: 5},
+	{Key: IndRescueTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 5, Bad: 20, Scale: 1, Unit: "minutes", MinPrior: 5, MaxPrior: 5},
+
+	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", MinPrior: 3650},
+	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", MinPrior: 3650},
+}
+
+var indicatorIndex = func() map[string]int {
+	m := make(map[string]int, len(Indicators))
+	for i, ind := range Indicators {
+		m[ind.Key] = i
+	}
+	return m
+}()
+
+// Config holds the model's operational settings.
+type Config struct {
+	// ArrivalLimit is the entrapment arrival deadline (30 min in a city).
+	ArrivalLimit time.Duration
+}
+
+// DefaultConfig is the Shanghai setting.
+func DefaultConfig() Config { return Config{ArrivalLimit: 30 * time.Minute} }
+
+// Rules that are facts of the domain rather than tunable weights.
+const (
+	routineInterval   = 15 * Day    // TSG T5002-2017: half-monthly
+	anchorLookback    = 30 * Day    // visits read before the period to anchor the first interval
+	overlapTolerance  = time.Minute // clock skew between two technicians' phones
+	overloadLifts     = 80          // distinct lifts on a technician's records in a month: a two-person team covers 40–50, so one person on 80+ is implausible
+	repeatWindow      = 30 * Day
+	repeatThreshold   = 3 // the third fault within 30 days is a repeat
+	complaintWorkDays = 3
+	provisionalLifts  = 5
+	provisionalDays   = 90
+)
+
+// minDuration is the shortest plausible visit of each kind: a half-monthly
+// visit covers some 30 items of TSG T5002 and cannot be done in minutes.
+var minDuration = map[string]time.Duration{
+	"half_monthly": 20 * time.Minute,
+	"quarterly":    40 * time.Minute,
+	"half_yearly":  60 * time.Minute,
+	"yearly":       90 * time.Minute,
+}
+
+// Grade thresholds on the final score.
+const (
+	GradeA = 85.0
+	GradeB = 70.0
+	GradeC = 55.0
+)
+
+// GradeFor maps a score to a grade; a veto is always D.
+func GradeFor(score float64, vetoed bool) string {
+	switch {
+	case vetoed:
+		return "D"
+	case score >= GradeA:
+		return "A"
+	case score >= GradeB:
+		return "B"
+	case score >= GradeC:
+		return "C"
+	}
+	return "D"
+}

@@ -1,0 +1,447 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Prior is the city-wide distribution an indicator is shrunk toward: the
+// pooled Mean rate and the Strength m, in exposure units, of the
+// empirical-Bayes prior. A firm's shrunk rate is (bad + m·Mean)/(exposure + m).
+type Prior struct {
+	Mean     float64 `json:"mean"`
+	Strength float64 `json:"strength"`
+}
+
+// Baseline is what scoring needs from the whole city: the priors and the
+// expected fault and entrapment rates per lift-day for each category × age
+// band. A full run computes it; an incremental run of one firm reuses the
+// one stored with the latest full run, so one firm's event does not need
+// the whole city to be reloaded.
+type Baseline struct {
+	Priors         map[string]Prior   `json:"priors"`
+	FaultRate      map[string]float64 `json:"fault_rate"`      // per lift-day, by CellKey
+	EntrapmentRate map[string]float64 `json:"entrapment_rate"` // per lift-day, by CellKey
+}
+
+// CellKey is how a Cell is named in a stored baseline: "3110/2".
+func CellKey(c Cell) string { return fmt.Sprintf("%s/%d", c.Category, c.AgeBand) }
+
+// Cells with less exposure than this borrow the age band's city rate:
+// a rate from a handful of lift-years is noise.
+const minCellLiftDays = 3650
+
+// MaxEvidencePerIndicator bounds the evidence rows stored per firm and
+// indicator: past it (the generator's honest schedules make whole firms
+// "double-booked"), the remaining records' points are stored as one row
+// with their count, so a city run stays in the hundreds of thousands of
+// rows. Records are kept in date order, so the earliest are listed.
+const MaxEvidencePerIndicator = 2000
+
+// priorCapQuantile sets the upper bound of the prior strength m: the
+// exposure of the firm at this quantile of size. A firm larger than a
+// quarter of the city's firms is scored mostly on its own record even when
+// the firms look alike (τ² ≈ 0), which keeps shrinkage from turning into a
+// size effect (small firms pulled toward a city mean that poor firms drag
+// down).
+const priorCapQuantile = 0.25
+
+// z for a 90 % interval.
+const z90 = 1.645
+
+// NewBaseline pools every firm's measures into the city priors and rates.
+// ms must be every firm of the city; the result is deterministic for the
+// same ms in any order.
+func NewBaseline(ms []Measures) Baseline {
+	ms = sortedMeasures(ms)
+	b := Baseline{Priors: map[string]Prior{}, FaultRate: map[string]float64{}, EntrapmentRate: map[string]float64{}}
+
+	type agg struct{ days, faults, entr float64 }
+	cells := map[Cell]*agg{}
+	bands := map[int]*agg{}
+	var all agg
+	for _, m := range ms {
+		for _, c := range sortedCells(m.Cells) {
+			cc := m.Cells[c]
+			for _, a := range []*agg{getAgg(cells, c), getAggBand(bands, c.AgeBand), &all} {
+				a.days += cc.LiftDays
+				a.faults += cc.Faults
+				a.entr += cc.Entrapments
+			}
+		}
+	}
+	rate := func(n, d float64) float64 {
+		if d <= 0 {
+			return 0
+		}
+		return n / d
+	}
+	for _, c := range sortedCellsAgg(cells) {
+		a := cells[c]
+		src := a
+		if a.days < minCellLiftDays {
+			if bd := bands[c.AgeBand]; bd.days >= minCellLiftDays {
+				src = bd
+			} else {
+				src = &all
+			}
+		}
+		b.FaultRate[CellKey(c)] = rate(src.faults, src.days)
+		b.EntrapmentRate[CellKey(c)] = rate(src.entr, src.days)
+	}
+
+	for i, ind := range Indicators {
+		var bad, exp []float64
+		for j := range ms {
+			c := ms[j].Counts[i]
+			if ind.Kind == ratio {
+				c.Exposure = expected(ms[j], b, ind.Key)
+			}
+			if c.Exposure > 0 {
+				bad = append(bad, c.Bad)
+				exp = append(exp, c.Exposure)
+			}
+		}
+		b.Priors[ind.Key] = estimatePrior(ind, bad, exp)
+	}
+	return b
+}
+
+// estimatePrior is the method-of-moments (DerSimonian–Laird) estimate of
+// the between-firm variance τ² of the true rates, which gives the prior
+// strength m = v(μ)/τ²: the more firms really differ, the less a small
+// firm is pulled toward the mean. m is kept within the indicator's bounds;
+// the upper bound (by default the exposure of the firm at the 25th size
+// percentile) keeps most firms' own records weighing at least half.
+func estimatePrior(ind Indicator, bad, exp []float64) Prior {
+	var sb, se float64
+	for i := range bad {
+		sb += bad[i]
+		se += exp[i]
+	}
+	if se == 0 {
+		return Prior{Mean: 0, Strength: ind.MinPrior}
+	}
+	mu := sb / se
+	maxP := ind.MaxPrior
+	if maxP == 0 {
+		sorted := append([]float64(nil), exp...)
+		sort.Float64s(sorted)
+		maxP = sorted[int(float64(len(sorted)-1)*priorCapQuantile)]
+	}
+	if maxP < ind.MinPrior {
+		maxP = ind.MinPrior
+	}
+	if ind.Kind == mean {
+		return Prior{Mean: mu, Strength: clamp(ind.MinPrior, ind.MinPrior, maxP)}
+	}
+	var q, se2 float64
+	for i := range bad {
+		r := bad[i] / exp[i]
+		q += exp[i] * (r - mu) * (r - mu)
+		se2 += exp[i] * exp[i]
+	}
+	k := float64(len(bad))
+	v := variance(ind.Kind, mu)
+	denom := se - se2/se
+	tau2 := 0.0
+	if denom > 0 {
+		tau2 = (q - (k-1)*v) / denom
+	}
+	m := maxP
+	if tau2 > 0 && v > 0 {
+		m = v / tau2
+	}
+	return Prior{Mean: mu, Strength: clamp(m, ind.MinPrior, maxP)}
+}
+
+// variance is the within-firm variance of one exposure unit at rate mu.
+func variance(k rateKind, mu float64) float64 {
+	switch k {
+	case proportion:
+		return mu * (1 - mu)
+	case mean:
+		return mu * mu
+	}
+	return mu // Poisson
+}
+
+// expected is the number of faults or entrapments the firm's lifts would
+// have had at the city's rate for their category and age band.
+func expected(m Measures, b Baseline, key string) float64 {
+	rates := b.FaultRate
+	if key == IndEntrapmentRatio {
+		rates = b.EntrapmentRate
+	}
+	var e float64
+	for _, c := range sortedCells(m.Cells) {
+		r, ok := rates[CellKey(c)]
+		if !ok {
+			r = meanRate(rates) // a cell the baseline never saw
+		}
+		e += m.Cells[c].LiftDays * r
+	}
+	return e
+}
+
+func meanRate(rates map[string]float64) float64 {
+	if len(rates) == 0 {
+		return 0
+	}
+	var s float64
+	for _, k := range sortedKeys(rates) {
+		s += rates[k]
+	}
+	return s / float64(len(rates))
+}
+
+// IndicatorResult explains one indicator for one firm (stored in the
+// dimensions jsonb and shown on the firm portal).
+type IndicatorResult struct {
+	Lost     float64 `json:"lost"`     // points lost, ≥ 0
+	Max      float64 `json:"max"`      // the indicator's weight
+	Records  int     `json:"records"`  // evidence records behind the loss
+	Bad      float64 `json:"bad"`      // raw tally (days overdue, visits, faults, minutes…)
+	Exposure float64 `json:"exposure"` // lift-days, visits, inspections, expected events…
+	Rate     float64 `json:"rate"`     // own rate in display units; null-like -1 when no exposure
+	Shrunk   float64 `json:"shrunk"`   // after shrinkage toward the city mean, display units
+	City     float64 `json:"city"`     // city mean, display units
+	Unit     string  `json:"unit"`
+	Good     float64 `json:"good"`
+	BadAt    float64 `json:"bad_at"`
+}
+
+// DimensionResult is one dimension's points and its indicators.
+type DimensionResult struct {
+	Points     float64                    `json:"points"`
+	Max        float64                    `json:"max"`
+	Indicators map[string]IndicatorResult `json:"indicators"`
+}
+
+// Result is one firm's score.
+type Result struct {
+	USCC        string
+	Score       float64 // 0–100, two decimals
+	Low, High   float64 // 90 % interval
+	Confidence  string  // high, medium, low
+	Grade       string
+	Provisional bool
+	Rank        int
+	Lifts       int
+	LiftDays    float64
+	Vetoes      []string
+	Dimensions  map[Dimension]DimensionResult
+	Evidence    []Evidence // only records that cost points
+}
+
+// Score turns measures into results with the baseline's priors. Ranks are
+// over ms (call Rank again when ms is a subset of the city).
+func Score(ms []Measures, b Baseline) []Result {
+	ms = sortedMeasures(ms)
+	out := make([]Result, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, scoreOne(m, b))
+	}
+	Rank(out)
+	return out
+}
+
+func scoreOne(m Measures, b Baseline) Result {
+	r := Result{USCC: m.USCC, Lifts: m.Lifts, LiftDays: round(m.LiftDays, 2), Vetoes: m.Vetoes, Dimensions: map[Dimension]DimensionResult{}}
+	for _, d := range Dimensions {
+		r.Dimensions[d] = DimensionResult{Indicators: map[string]IndicatorResult{}}
+	}
+	evByInd := map[string][]Evidence{}
+	for _, e := range m.Evidence {
+		evByInd[e.Indicator] = append(evByInd[e.Indicator], e)
+	}
+	var lost, downSq, upSq float64
+	for i, ind := range Indicators {
+		c := m.Counts[i]
+		if ind.Kind == ratio {
+			c.Exposure = expected(m, b, ind.Key)
+		}
+		pr := b.Priors[ind.Key]
+		shrunk := pr.Mean
+		if c.Exposure+pr.Strength > 0 {
+			shrunk = (c.Bad + pr.Strength*pr.Mean) / (c.Exposure + pr.Strength)
+		}
+		loss := lossAt(ind, shrunk)
+		sd := math.Sqrt(math.Max(variance(ind.Kind, shrunk), 0) / math.Max(c.Exposure+pr.Strength, 1e-9))
+		lo, hi := lossAt(ind, shrunk-z90*sd), lossAt(ind, shrunk+z90*sd)
+		downSq += (hi - loss) * (hi - loss)
+		upSq += (loss - lo) * (loss - lo)
+		lost += loss
+
+		// The loss comes from the firm's own records in proportion
+		// bad : m·mean; the rest is the city prior, shown as one row.
+		own := loss
+		if d := c.Bad + pr.Strength*pr.Mean; d > 0 {
+			own = loss * c.Bad / d
+		}
+		evs := evByInd[ind.Key]
+		var wsum float64
+		for _, e := range evs {
+			wsum += e.Weight
+		}
+		records, more := 0, 0
+		var given, morePoints float64
+		for _, e := range evs {
+			if wsum == 0 {
+				break
+			}
+			e.Points = -round(own*e.Weight/wsum, 4)
+			if e.Points == 0 {
+				continue
+			}
+			records++
+			if records > MaxEvidencePerIndicator {
+				more++
+				morePoints -= e.Points
+				continue
+			}
+			given -= e.Points
+			r.Evidence = append(r.Evidence, e)
+		}
+		if more > 0 {
+			r.Evidence = append(r.Evidence, Evidence{Indicator: ind.Key, Kind: KindFirm, ID: m.USCC, Points: -round(morePoints, 4),
+				Detail: map[string]any{"more_records": more}})
+			given += round(morePoints, 4)
+		}
+		if rest := round(loss-given, 4); rest >= 0.01 {
+			r.Evidence = append(r.Evidence, Evidence{Indicator: ind.Key, Kind: KindFirm, ID: m.USCC + ":prior", Points: -rest,
+				Detail: map[string]any{"city_prior": true, "city": round(pr.Mean*ind.Scale, 4), "strength": round(pr.Strength, 2)}})
+		}
+		rate := -1.0
+		if c.Exposure > 0 {
+			rate = round(c.Bad/c.Exposure*ind.Scale, 4)
+		}
+		d := r.Dimensions[ind.Dim]
+		d.Max += ind.Weight
+		d.Indicators[ind.Key] = IndicatorResult{Lost: round(loss, 2), Max: ind.Weight, Records: records, Bad: round(c.Bad, 2),
+			Exposure: round(c.Exposure, 2), Rate: rate, Shrunk: round(shrunk*ind.Scale, 4), City: round(pr.Mean*ind.Scale, 4),
+			Unit: ind.Unit, Good: ind.Good, BadAt: ind.Bad}
+		r.Dimensions[ind.Dim] = d
+	}
+	for _, dim := range Dimensions {
+		d := r.Dimensions[dim]
+		var l float64
+		for _, k := range sortedKeys(d.Indicators) {
+			l += d.Indicators[k].Lost
+		}
+		if dim == DimDeductions {
+			d.Points = -round(l, 2)
+			d.Max = 0
+		} else {
+			d.Points = round(d.Max-l, 2)
+		}
+		r.Dimensions[dim] = d
+	}
+	r.Score = round(clamp(100-lost, 0, 100), 2)
+	r.Low = round(clamp(r.Score-math.Sqrt(downSq), 0, 100), 2)
+	r.High = round(clamp(r.Score+math.Sqrt(upSq), 0, 100), 2)
+	switch half := (r.High - r.Low) / 2; {
+	case half < 2.5:
+		r.Confidence = "high"
+	case half < 6:
+		r.Confidence = "medium"
+	default:
+		r.Confidence = "low"
+	}
+	r.Grade = GradeFor(r.Score, len(r.Vetoes) > 0)
+	r.Provisional = m.Lifts < provisionalLifts || m.DataDays < provisionalDays
+	return r
+}
+
+// lossAt is the points an indicator costs at a (per-unit) rate.
+func lossAt(ind Indicator, rate float64) float64 {
+	x := rate * ind.Scale
+	return ind.Weight * clamp((x-ind.Good)/(ind.Bad-ind.Good), 0, 1)
+}
+
+// Rank sets competition ranks (1, 2, 2, 4): firms without a veto first,
+// then by score; equal scores share a rank.
+func Rank(rs []Result) {
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) (bool, float64, string) { return len(rs[i].Vetoes) > 0, rs[i].Score, rs[i].USCC }
+	sort.SliceStable(idx, func(a, b int) bool {
+		va, sa, ua := key(idx[a])
+		vb, sb, ub := key(idx[b])
+		if va != vb {
+			return !va
+		}
+		if sa != sb {
+			return sa > sb
+		}
+		return ua < ub
+	})
+	for pos, i := range idx {
+		if pos > 0 {
+			p := idx[pos-1]
+			if (len(rs[p].Vetoes) > 0) == (len(rs[i].Vetoes) > 0) && rs[p].Score == rs[i].Score {
+				rs[i].Rank = rs[p].Rank
+				continue
+			}
+		}
+		rs[i].Rank = pos + 1
+	}
+}
+
+// RankAmong is the rank a result would have among others' (vetoed, score)
+// pairs: used when one firm is rescored between full runs.
+func RankAmong(r Result, others []Result) int {
+	rank := 1
+	v := len(r.Vetoes) > 0
+	for _, o := range others {
+		if o.USCC == r.USCC {
+			continue
+		}
+		ov := len(o.Vetoes) > 0
+		if (!ov && v) || (ov == v && o.Score > r.Score) {
+			rank++
+		}
+	}
+	return rank
+}
+
+func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+func sortedMeasures(ms []Measures) []Measures {
+	out := append([]Measures(nil), ms...)
+	sort.Slice(out, func(i, j int) bool { return out[i].USCC < out[j].USCC })
+	return out
+}
+
+func sortedCells[V any](m map[Cell]V) []Cell {
+	cs := make([]Cell, 0, len(m))
+	for c := range m {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Category != cs[j].Category {
+			return cs[i].Category < cs[j].Category
+		}
+		return cs[i].AgeBand < cs[j].AgeBand
+	})
+	return cs
+}
+
+func sortedCellsAgg[V any](m map[Cell]V) []Cell { return sortedCells(m) }
+
+func getAgg[V any](m map[Cell]*V, c Cell) *V {
+	if m[c] == nil {
+		m[c] = new(V)
+	}
+	return m[c]
+}
+
+func getAggBand[V any](m map[int]*V, b int) *V {
+	if m[b] == nil {
+		m[b] = new(V)
+	}
+	return m[b]
+}

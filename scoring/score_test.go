@@ -1,0 +1,271 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"testing"
+)
+
+// measures makes a firm's Measures directly: lifts for the whole year, and
+// a late-visit share `late` of its lift-days overdue, with `faults` faults
+// per lift-year on 8-year-old passenger lifts.
+func measures(uscc string, lifts int, late, faults float64) Measures {
+	m := Measures{USCC: uscc, Lifts: lifts, LiftDays: float64(lifts) * 365, DataDays: 365, Counts: make([]Count, len(Indicators)),
+		Cells: map[Cell]*CellCount{}}
+	ld := float64(lifts) * 365
+	m.Counts[indicatorIndex[IndLateVisits]] = Count{Bad: late * ld, Exposure: ld}
+	m.Counts[indicatorIndex[IndRepeatFaults]] = Count{Exposure: ld}
+	m.Counts[indicatorIndex[IndComplaintsLate]] = Count{Exposure: ld}
+	m.Counts[indicatorIndex[IndPenalties]] = Count{Exposure: ld}
+	f := math.Round(faults * float64(lifts))
+	m.Counts[indicatorIndex[IndFaultRatio]] = Count{Bad: f}
+	m.Cells[Cell{"3110", 1}] = &CellCount{LiftDays: ld, Faults: f}
+	if late > 0 {
+		m.Evidence = append(m.Evidence, Evidence{Indicator: IndLateVisits, Kind: KindMaintenance, ID: uscc + "-late", Weight: late * ld})
+	}
+	return m
+}
+
+// city is 40 firms of mixed size and quality plus the ones given.
+func city(extra ...Measures) []Measures {
+	var ms []Measures
+	for i := 0; i < 40; i++ {
+		size := []int{15, 60, 300, 1500, 6000}[i%5]
+		late := []float64{0.002, 0.01, 0.03, 0.06}[i%4]
+		ms = append(ms, measures(fmt.Sprintf("F%02d", i), size, late, 1.0+float64(i%3)*0.5))
+	}
+	return append(ms, extra...)
+}
+
+func find(rs []Result, uscc string) Result {
+	for _, r := range rs {
+		if r.USCC == uscc {
+			return r
+		}
+	}
+	panic("no result for " + uscc)
+}
+
+func TestScoreShrinkage(t *testing.T) {
+	t.Run("one bad event does not make a 12-lift firm look worse than a 20,000-lift firm of the same quality", func(t *testing.T) {
+		// Same true late rate of 2 %: the small firm had one bad month.
+		small := measures("SMALL", 12, 0.08, 1.2)
+		big := measures("BIG", 20000, 0.02, 1.2)
+		rs := Score(city(small, big), NewBaseline(city(small, big)))
+		s, b := find(rs, "SMALL"), find(rs, "BIG")
+		rawSmall := lossAt(Indicators[indicatorIndex[IndLateVisits]], 0.08)
+		lostSmall := s.Dimensions[DimTimeliness].Indicators[IndLateVisits].Lost
+		if lostSmall >= rawSmall {
+			t.Errorf("small firm lost %.2f, no less than its unshrunk %.2f", lostSmall, rawSmall)
+		}
+		if s.High-s.Low <= b.High-b.Low {
+			t.Errorf("small firm interval %.2f–%.2f is not wider than the big firm's %.2f–%.2f", s.Low, s.High, b.Low, b.High)
+		}
+	})
+	t.Run("a large firm's own record dominates its prior", func(t *testing.T) {
+		big := measures("BIG", 20000, 0.08, 1.2)
+		rs := Score(city(big), NewBaseline(city(big)))
+		ir := find(rs, "BIG").Dimensions[DimTimeliness].Indicators[IndLateVisits]
+		if math.Abs(ir.Shrunk-8) > 0.3 {
+			t.Errorf("shrunk rate %.3f %%, want close to its own 8 %%", ir.Shrunk)
+		}
+	})
+}
+
+func TestScoreReliabilityIsAgeFair(t *testing.T) {
+	t.Run("a firm of old lifts with the city's fault rate for old lifts is not punished", func(t *testing.T) {
+		ms := city()
+		old := measures("OLD", 500, 0.002, 0)
+		// Everyone's old lifts fail 3 times a year; OLD has only old lifts.
+		for i := range ms {
+			ms[i].Cells[Cell{"3110", 4}] = &CellCount{LiftDays: 100 * 365, Faults: 300}
+			ms[i].Counts[indicatorIndex[IndFaultRatio]].Bad += 300
+		}
+		old.Cells = map[Cell]*CellCount{{"3110", 4}: {LiftDays: 500 * 365, Faults: 1500}}
+		old.Counts[indicatorIndex[IndFaultRatio]].Bad = 1500
+		ms = append(ms, old)
+		r := find(Score(ms, NewBaseline(ms)), "OLD")
+		ir := r.Dimensions[DimReliability].Indicators[IndFaultRatio]
+		if math.Abs(ir.Shrunk-1) > 0.05 || ir.Lost > 1.5 {
+			t.Errorf("old-lift firm: ratio %.3f, lost %.2f; want about 1× expected and a small loss", ir.Shrunk, ir.Lost)
+		}
+	})
+}
+
+func TestScoreGradesAndVetoes(t *testing.T) {
+	tests := []struct {
+		name        string
+		m           Measures
+		grade       string
+		provisional bool
+	}{
+		{"a punctual firm is A", measures("X", 300, 0.001, 1), "A", false},
+		{"a firm a quarter of whose lift-days are overdue loses the whole timeliness indicator", measures("X", 300, 0.25, 1), "B", false},
+		{"a veto is D whatever the points", func() Measures { m := measures("X", 300, 0.001, 1); m.Vetoes = []string{"subcontracting"}; return m }(), "D", false},
+		{"a firm with 4 lifts is provisional", measures("X", 4, 0.001, 1), "A", true},
+		{"a firm with 60 days of data is provisional", func() Measures { m := measures("X", 300, 0.001, 1); m.DataDays = 60; return m }(), "A", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms := city(tt.m)
+			r := find(Score(ms, NewBaseline(ms)), "X")
+			if r.Grade != tt.grade || r.Provisional != tt.provisional {
+				t.Errorf("grade %s provisional %v (score %.2f), want %s %v", r.Grade, r.Provisional, r.Score, tt.grade, tt.provisional)
+			}
+		})
+	}
+}
+
+func TestGradeFor(t *testing.T) {
+	tests := []struct {
+		score float64
+		veto  bool
+		want  string
+	}{{85, false, "A"}, {84.99, false, "B"}, {70, false, "B"}, {69.99, false, "C"}, {55, false, "C"}, {54.99, false, "D"}, {100, true, "D"}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("a score of %.2f with veto %v is %s", tt.score, tt.veto, tt.want), func(t *testing.T) {
+			if got := GradeFor(tt.score, tt.veto); got != tt.want {
+				t.Errorf("got %s", got)
+			}
+		})
+	}
+}
+
+func TestScoreEvidenceAddsUp(t *testing.T) {
+	t.Run("the evidence points of an indicator add up to the points it lost", func(t *testing.T) {
+		ms := city()
+		rs := Score(ms, NewBaseline(ms))
+		for _, r := range rs {
+			sum := map[string]float64{}
+			for _, e := range r.Evidence {
+				sum[e.Indicator] -= e.Points
+			}
+			for _, d := range r.Dimensions {
+				for k, ir := range d.Indicators {
+					if math.Abs(sum[k]-ir.Lost) > 0.02 {
+						t.Errorf("%s %s: evidence %.4f, lost %.4f", r.USCC, k, sum[k], ir.Lost)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestScoreDeterminism(t *testing.T) {
+	t.Run("the same measures in another order give identical results", func(t *testing.T) {
+		a := city()
+		b := make([]Measures, len(a))
+		for i := range a {
+			b[len(a)-1-i] = a[i]
+		}
+		ra, rb := Score(a, NewBaseline(a)), Score(b, NewBaseline(b))
+		if !reflect.DeepEqual(ra, rb) {
+			t.Error("results differ with input order")
+		}
+	})
+}
+
+func TestRank(t *testing.T) {
+	t.Run("equal scores share a rank and vetoed firms come last", func(t *testing.T) {
+		rs := []Result{{USCC: "a", Score: 90}, {USCC: "b", Score: 95, Vetoes: []string{"accident"}}, {USCC: "c", Score: 90}, {USCC: "d", Score: 91}}
+		Rank(rs)
+		got := map[string]int{}
+		for _, r := range rs {
+			got[r.USCC] = r.Rank
+		}
+		want := map[string]int{"d": 1, "a": 2, "c": 2, "b": 4}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ranks %v, want %v", got, want)
+		}
+		if r := RankAmong(Result{USCC: "e", Score: 90.5}, rs); r != 2 {
+			t.Errorf("rank among = %d, want 2", r)
+		}
+	})
+}
+
+func TestScoreNoData(t *testing.T) {
+	t.Run("a firm with no lifts and no records gets the city means, provisionally", func(t *testing.T) {
+		empty := Measure(FirmInput{USCC: "EMPTY", LicenceExpires: day(900)}, period, DefaultConfig())
+		ms := city(empty)
+		r := find(Score(ms, NewBaseline(ms)), "EMPTY")
+		if !r.Provisional || r.Lifts != 0 || math.IsNaN(r.Score) {
+			t.Errorf("empty firm: %+v", r)
+		}
+	})
+}
+
+func TestSpearman(t *testing.T) {
+	tests := []struct {
+		name   string
+		xs, ys []float64
+		want   float64
+	}{
+		{"a monotone increasing relation is 1", []float64{1, 2, 3, 10}, []float64{5, 6, 7, 100}, 1},
+		{"a monotone decreasing relation is -1", []float64{1, 2, 3, 4}, []float64{9, 8, 7, 1}, -1},
+		{"ties share their average rank", []float64{1, 1, 2, 3}, []float64{1, 1, 2, 3}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Spearman(tt.xs, tt.ys); math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("two pairs are too few", func(t *testing.T) {
+		if !math.IsNaN(Spearman([]float64{1, 2}, []float64{1, 2})) {
+			t.Error("want NaN")
+		}
+	})
+}
+
+func TestValidate(t *testing.T) {
+	t.Run("a perfect separation has AUC 1 and finds planted fakes in evidence", func(t *testing.T) {
+		rs := []Result{
+			{USCC: "g1", Rank: 1, Grade: "A", Lifts: 10, Score: 95},
+			{USCC: "g2", Rank: 2, Grade: "A", Lifts: 20, Score: 90},
+			{USCC: "b1", Rank: 3, Grade: "C", Lifts: 30, Score: 60, Evidence: []Evidence{{Kind: KindMaintenance, ID: "MR1"}},
+				Dimensions: map[Dimension]DimensionResult{DimAuthenticity: {Points: 20, Max: 25}}},
+		}
+		v := Validate(rs, map[string]string{"g1": "excellent", "g2": "good", "b1": "fraudulent"}, []string{"MR1", "MR2"})
+		if v.AUC != 1 || v.FakesFound != 1 || len(v.FakesMissing) != 1 || len(v.FraudWithoutAuthLoss) != 0 || len(v.ExcellentBelowB) != 0 {
+			t.Errorf("validation %+v", v)
+		}
+	})
+	t.Run("a reversed ranking has AUC 0 and an excellent firm graded C is listed", func(t *testing.T) {
+		rs := []Result{{USCC: "g1", Rank: 2, Grade: "C"}, {USCC: "b1", Rank: 1, Grade: "A"}}
+		v := Validate(rs, map[string]string{"g1": "excellent", "b1": "poor"}, nil)
+		if v.AUC != 0 || len(v.ExcellentBelowB) != 1 {
+			t.Errorf("validation %+v", v)
+		}
+	})
+}
+
+func TestScoreEvidenceCap(t *testing.T) {
+	t.Run("past the cap the remaining records are one summary row and the points still add up", func(t *testing.T) {
+		m := measures("CAP", 300, 0.2, 1)
+		m.Evidence = nil
+		for i := 0; i < MaxEvidencePerIndicator+500; i++ {
+			m.Evidence = append(m.Evidence, Evidence{Indicator: IndLateVisits, ix: indicatorIndex[IndLateVisits], Kind: KindMaintenance,
+				ID: fmt.Sprintf("MR%05d", i), Weight: 1})
+		}
+		ms := city(m)
+		r := find(Score(ms, NewBaseline(ms)), "CAP")
+		rows, more, sum := 0, 0, 0.0
+		for _, e := range r.Evidence {
+			if e.Indicator != IndLateVisits {
+				continue
+			}
+			sum -= e.Points
+			if e.Kind == KindMaintenance {
+				rows++
+			} else if n, ok := e.Detail["more_records"].(int); ok {
+				more = n
+			}
+		}
+		lost := r.Dimensions[DimTimeliness].Indicators[IndLateVisits].Lost
+		if rows != MaxEvidencePerIndicator || more != 500 || math.Abs(sum-lost) > 0.02 {
+			t.Errorf("rows %d, more %d, points %.3f vs lost %.3f", rows, more, sum, lost)
+		}
+	})
+}
