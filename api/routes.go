@@ -14,12 +14,24 @@ import (
 //	GET  /healthz                       process is up
 //	GET  /readyz                        database, broker and schema are ready
 //	GET  /metrics                       Prometheus metrics
+//	POST /api/v1/ingest/:kind           bulk upload of maintenance or inspections (bearer API token; api/ingest.go)
+//	GET  /api/v1/lifts/:code            public facts of one lift (JSON; docs/api.md)
+//	GET  /api/v1/firms                  public firm list by rank, ?q= &grade= &page= (JSON)
+//	GET  /api/v1/firms/:uscc            public credit facts of one firm (JSON)
 //	(pages)                             registered by package web: see web.Pages.Register
+//	                                    GET /e/:code, /e/:code/qr.png|.svg, GET|POST /e/:code/report,
+//	                                    GET /t/:tracking, GET /f, GET /f/:uscc
 func (s *Server) routes() {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.Handler()))
+	s.app.Post("/api/v1/ingest/:kind", s.ingestUpload)
 
+	if pub, ok := s.deps.Pages.(PublicAPI); ok {
+		s.app.Get("/api/v1/lifts/:code", pub.LiftJSON)
+		s.app.Get("/api/v1/firms", pub.FirmsJSON)
+		s.app.Get("/api/v1/firms/:uscc", pub.FirmJSON)
+	}
 	if s.deps.Pages != nil {
 		s.deps.Pages.Register(s.app)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"lifttrust"
+	"lifttrust/ingest"
 )
 
 // Check is one readiness probe (database, broker, schema).
@@ -40,6 +41,9 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Pages serves the HTML pages; nil serves none (API-only tests).
 	Pages Pages
+	// Upload takes bulk record uploads (POST /api/v1/ingest/:kind); nil
+	// answers 404.
+	Upload *ingest.Uploader
 }
 
 // Pages is what package web provides to the router.

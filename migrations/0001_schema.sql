@@ -382,8 +382,14 @@ CREATE TABLE score_runs (
     started_at      timestamptz NOT NULL DEFAULT now(),
     finished_at     timestamptz,
     firms_scored    integer NOT NULL DEFAULT 0,
-    CHECK (period_end > period_start)
+    -- A full run scores every firm and stores the city baseline (priors
+    -- and expected fault rates) that later runs of single firms reuse.
+    full_run        boolean NOT NULL DEFAULT true,
+    baseline        jsonb,
+    CHECK (period_end > period_start),
+    CHECK (NOT full_run OR baseline IS NOT NULL)
 );
+CREATE INDEX score_runs_full_idx ON score_runs (model_version, id DESC) WHERE full_run;
 
 CREATE TABLE scores (
     run_id      bigint NOT NULL REFERENCES score_runs ON DELETE CASCADE,
@@ -393,6 +399,8 @@ CREATE TABLE scores (
     score_high  numeric(6,2) NOT NULL,
     grade       text NOT NULL CHECK (grade IN ('A', 'B', 'C', 'D')),
     provisional boolean NOT NULL DEFAULT false,
+    -- From the width of the 90 % interval: high < ±2.5, medium < ±6, low.
+    confidence  text NOT NULL DEFAULT 'high' CHECK (confidence IN ('high', 'medium', 'low')),
     rank        integer,
     lifts       integer NOT NULL DEFAULT 0,
     lift_days   bigint NOT NULL DEFAULT 0,
@@ -403,7 +411,18 @@ CREATE TABLE scores (
 );
 CREATE INDEX scores_firm_idx ON scores (firm_uscc, run_id DESC);
 
--- Every point lost, with the records it comes from.
+-- Each firm's current score: its row in the latest run that scored it
+-- (runs of single firms happen between the daily full runs).
+CREATE VIEW latest_scores AS
+    SELECT DISTINCT ON (s.firm_uscc) s.*, r.model_version, r.period_start, r.period_end, r.finished_at AS scored_at
+    FROM scores s JOIN score_runs r ON r.id = s.run_id
+    ORDER BY s.firm_uscc, s.run_id DESC;
+
+-- Every point lost, with the records it comes from. Kept for each firm's
+-- two latest runs only (a city run has a few hundred thousand rows); older
+-- runs keep their per-indicator summaries in scores.dimensions. points is
+-- negative; record_kind 'firm' is the part of a loss that comes from
+-- shrinkage toward the city mean, not from a record.
 CREATE TABLE score_evidence (
     id          bigserial PRIMARY KEY,
     run_id      bigint NOT NULL,
@@ -426,8 +445,9 @@ CREATE INDEX score_evidence_record_idx ON score_evidence (record_kind, record_id
 CREATE TABLE appeals (
     id              bigserial PRIMARY KEY,
     firm_uscc       text NOT NULL REFERENCES firms,
-    record_kind     text NOT NULL,
-    record_id       text NOT NULL,
+    record_kind     text NOT NULL CHECK (record_kind IN ('maintenance', 'inspection', 'event', 'entrapment', 'report',
+                                                         'penalty', 'lift', 'episode')),
+    record_id       text NOT NULL CHECK (length(record_id) BETWEEN 1 AND 120),
     indicator       text NOT NULL DEFAULT '',
     reason          text NOT NULL CHECK (length(reason) BETWEEN 1 AND 2000),
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
@@ -440,6 +460,7 @@ CREATE TABLE appeals (
 );
 CREATE UNIQUE INDEX appeals_one_pending_idx ON appeals (firm_uscc, record_kind, record_id) WHERE status = 'pending';
 CREATE INDEX appeals_status_idx ON appeals (status, filed_at);
+CREATE INDEX appeals_firm_idx ON appeals (firm_uscc, status);
 
 CREATE TABLE audit_log (
     id          bigserial PRIMARY KEY,

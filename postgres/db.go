@@ -116,4 +116,3 @@ func MapErr(err error) error {
 	}
 	return err
 }
-

@@ -28,13 +28,20 @@ type Config struct {
 	EmergencyNo   string // LIFTTRUST_EMERGENCY_NUMBER, shown on every public page
 	// MQTTShareGroup, when set, makes ingest subscribe through
 	// $share/<group>/... so several instances split the load.
-	MQTTShareGroup string        // LIFTTRUST_MQTT_SHARE_GROUP
-	MQTTClientID   string        // LIFTTRUST_MQTT_CLIENT_ID (stable: persistent sessions)
-	OfflineAfter   time.Duration // LIFTTRUST_OFFLINE_AFTER: heartbeats missing this long = offline
-	ArrivalLimit   time.Duration // LIFTTRUST_ARRIVAL_LIMIT: entrapment arrival deadline (30 min in a city)
-	Retention      time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
-	AllowInstall   bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
-	LogLevel       string        // LOG_LEVEL: info or debug
+	MQTTShareGroup string // LIFTTRUST_MQTT_SHARE_GROUP
+	MQTTClientID   string // LIFTTRUST_MQTT_CLIENT_ID (stable: persistent sessions)
+	// MQTTTopicPrefix is a deployment prefix before every topic ("t42/"
+	// gives "t42/lifts/{code}/status"), so deployments and tests sharing a
+	// broker never see each other's traffic.
+	MQTTTopicPrefix string        // LIFTTRUST_MQTT_TOPIC_PREFIX
+	OfflineAfter    time.Duration // LIFTTRUST_OFFLINE_AFTER: heartbeats missing this long = offline
+	ArrivalLimit    time.Duration // LIFTTRUST_ARRIVAL_LIMIT: entrapment arrival deadline (30 min in a city)
+	Retention       time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
+	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
+	LogLevel        string        // LOG_LEVEL: info or debug
+	// DemoPassword is the password of the demo logins that seed creates
+	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
+	DemoPassword string
 }
 
 // LoadConfig reads and validates the configuration.
@@ -46,16 +53,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		DatabaseURL:    get("DATABASE_URL", ""),
-		MQTTURL:        get("MQTT_URL", ""),
-		HTTPAddr:       get("HTTP_ADDR", ":8080"),
-		PublicBaseURL:  strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
-		DataDir:        get("LIFTTRUST_DATA_DIR", ".data"),
-		Secret:         get("LIFTTRUST_SECRET", ""),
-		EmergencyNo:    get("LIFTTRUST_EMERGENCY_NUMBER", "96333"),
-		MQTTShareGroup: get("LIFTTRUST_MQTT_SHARE_GROUP", ""),
-		MQTTClientID:   get("LIFTTRUST_MQTT_CLIENT_ID", ""),
-		LogLevel:       get("LOG_LEVEL", "info"),
+		DatabaseURL:     get("DATABASE_URL", ""),
+		MQTTURL:         get("MQTT_URL", ""),
+		HTTPAddr:        get("HTTP_ADDR", ":8080"),
+		PublicBaseURL:   strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
+		DataDir:         get("LIFTTRUST_DATA_DIR", ".data"),
+		Secret:          get("LIFTTRUST_SECRET", ""),
+		EmergencyNo:     get("LIFTTRUST_EMERGENCY_NUMBER", "96333"),
+		MQTTShareGroup:  get("LIFTTRUST_MQTT_SHARE_GROUP", ""),
+		MQTTClientID:    get("LIFTTRUST_MQTT_CLIENT_ID", ""),
+		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
+		LogLevel:        get("LOG_LEVEL", "info"),
+		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 	}
 	var errs []error
 	dur := func(k, def string) time.Duration {
@@ -102,6 +111,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.MQTTClientID == "" {
 		host, _ := os.Hostname()
 		c.MQTTClientID = "lifttrust-ingest-" + host
+	}
+	if strings.ContainsAny(c.MQTTTopicPrefix, "+#") || (c.MQTTTopicPrefix != "" && !strings.HasSuffix(c.MQTTTopicPrefix, "/")) {
+		errs = append(errs, errors.New("LIFTTRUST_MQTT_TOPIC_PREFIX: topic levels ending in / (such as sh/), no wildcards"))
 	}
 	if c.LogLevel != "info" && c.LogLevel != "debug" {
 		errs = append(errs, errors.New("LOG_LEVEL: info or debug"))
@@ -160,6 +172,6 @@ func (c Config) Print(w io.Writer) {
 	if c.Secret != "" {
 		secret = "*** from " + c.SecretSource
 	}
-	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q offline_after=%s arrival_limit=%s retention=%s\n",
-		db, mq, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.OfflineAfter, c.ArrivalLimit, c.Retention)
+	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
+		db, mq, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
 }

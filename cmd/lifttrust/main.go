@@ -39,6 +39,11 @@ type command struct {
 var commands = []command{
 	{"serve", "run the HTTP server, MQTT ingest and the scoring scheduler", runServe},
 	{"migrate", "apply pending database migrations (a no-op when current)", runMigrate},
+	{"seed", "load the synthetic Shanghai fleet with a year of history (--scale demo|city)", runSeed},
+	{"simulate", "play the loaded fleet live over MQTT (--rate MSG_PER_S --duration D)", runSimulate},
+	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
+	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
+	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 }
 
 // env is what every subcommand gets: the validated configuration, where to

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"lifttrust/api"
+	"lifttrust/ingest"
 	"lifttrust/localenv"
 	"lifttrust/postgres"
+	"lifttrust/web"
 )
 
 // runServe brings the system up: PostgreSQL (external or private), the MQTT
@@ -51,6 +50,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
+	if *demo { // idempotent: a no-op once the demo fleet is loaded
+		if err := e.seedDemo(ctx, db); err != nil {
+			return err
+		}
+	}
 
 	// The embedded broker runs under its own context: it must outlive
 	// ingest's final acknowledgements during shutdown.
@@ -70,13 +74,44 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		close(brokerDone)
 	}
 
+	ing, err := e.newIngest(db, mqttURL)
+	if err != nil {
+		return err
+	}
+	pages := web.New(web.Config{
+		Log:           e.log,
+		PublicBaseURL: e.cfg.PublicBaseURL,
+		EmergencyNo:   e.cfg.EmergencyNo,
+		Secret:        e.cfg.Secret,
+		OfflineAfter:  e.cfg.OfflineAfter,
+		WarmCache:     true,
+	}, postgres.NewPageStore(db))
 	srv := api.New(api.Deps{
-		Log:    e.log,
-		Checks: readiness(db, mqttURL),
+		Log: e.log,
+		Checks: []api.Check{
+			{Name: "database", Fn: db.Ping},
+			{Name: "schema", Fn: db.CheckSchema},
+			{Name: "broker", Fn: ing.Connected},
+		},
+		Upload: ingest.NewUploader(postgres.NewIngestStore(db)),
+		Pages:  pages,
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
+	// The public view loads in the background; until it has, pages fall
+	// back to one lift's queries on demand.
+	g.Go(func() error { return pages.Run(gctx) })
+	// Ingest drains its queue, commits and acknowledges before Run returns;
+	// the pool (closed by the deferred closeDB) and the embedded broker
+	// (stopped after g.Wait) outlive it.
+	g.Go(func() error { return ing.Run(gctx) })
+	// Scores: a full run daily (and at start when today's is missing), one
+	// firm within seconds of a score_needed notification.
+	g.Go(func() error { return e.newScheduler(db).Run(gctx) })
+	if *demo { // the demo fleet plays live, so the dashboard moves at once
+		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL) })
+	}
 	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)
 
 	err = g.Wait()
@@ -89,25 +124,4 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "LiftTrust stopped cleanly")
 	return nil
-}
-
-// readiness lists what /readyz checks: the database answers with a current
-// schema, and the broker accepts TCP connections.
-func readiness(db *postgres.DB, mqttURL string) []api.Check {
-	return []api.Check{
-		{Name: "database", Fn: db.Ping},
-		{Name: "schema", Fn: db.CheckSchema},
-		{Name: "broker", Fn: func(ctx context.Context) error {
-			u, err := url.Parse(mqttURL)
-			if err != nil {
-				return err
-			}
-			d := net.Dialer{Timeout: 2 * time.Second}
-			c, err := d.DialContext(ctx, "tcp", u.Host)
-			if err != nil {
-				return err
-			}
-			return c.Close()
-		}},
-	}
 }

@@ -87,6 +87,13 @@ func (e *env) runDemoSimulator(ctx context.Context, db *postgres.DB, mqttURL str
 		return err
 	}
 	fmt.Fprintf(e.stdout, "demo: simulating %d lifts live at %d messages/s over %s\n", len(live.Lifts), demoRate, mqttURL)
+	if len(live.Lifts) > 0 {
+		base := e.cfg.PublicBaseURL
+		l := live.Lifts[0]
+		fmt.Fprintf(e.stdout, "\nopen 打开:\n  passenger page 乘客扫码页:  %s/e/%s\n  English:                   %s/e/%s?lang=en\n  firm credit 维保单位信用:  %s/f/%s\n  all firms 全部维保单位:    %s/f\n  public JSON API:           %s/api/v1/lifts/%s\n  metrics:                   %s/metrics\n",
+			base, l.Code, base, l.Code, base, l.Firm, base, base, l.Code, base)
+		fmt.Fprintln(e.stdout, "  (the firm portal and the inspector dashboard, where the demo logins above sign in, come with their own issues)")
+	}
 	_, err = simulate.Run(ctx, simulate.Options{
 		BrokerURL: mqttURL, Prefix: e.cfg.MQTTTopicPrefix, Rate: demoRate, Seed: 1,
 		QoS: 1, Live: live, Log: e.log.With("component", "simulate"),
