@@ -68,6 +68,12 @@ say "go test -race"
 # -p 2: two packages at a time on this 2-core machine.
 go test -race -count=1 -p 2 -timeout 20m ./...
 
+say "ingest acceptance at full scale (100,000 QoS 1 messages each, no race detector)"
+# Under -race the ingest tests send 20,000 messages to stay fast; the
+# issue's figures are for 100,000, so they run once more at that count.
+LIFTTRUST_INGEST_TEST_MESSAGES=100000 go test -count=1 -timeout 15m \
+	-run 'ExactlyOnce|StoredExactlyOnce|SharedSubscription|MalformedMessages' ./ingest
+
 if grep -q "func FuzzDecode" ingest/*_test.go 2>/dev/null; then
 	say "fuzz (bounded)"
 	go test ./ingest -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s
