@@ -44,6 +44,8 @@ func (cl *client) connect(ctx context.Context) error {
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(30 * time.Second).
+		// Buffered reads and coalesced writes: see conn.go.
+		SetCustomOpenConnectionFn(dialBuffered).
 		// The callback runs on paho's reading goroutine, so a full queue
 		// stops paho reading and TCP pushes back to the broker, which keeps
 		// the rest. With SetOrderMatters(false) paho starts a goroutine per
@@ -99,7 +101,11 @@ func (cl *client) handle(_ mqtt.Client, m mqtt.Message) {
 	it.ack = m.Ack
 	key := it.topic
 	if it.msg != nil {
-		mReceived.WithLabelValues(it.msg.Kind).Inc()
+		if it.msg.Kind == KindStatus {
+			mReceivedStatus.Inc()
+		} else {
+			mReceived.WithLabelValues(it.msg.Kind).Inc()
+		}
 		key = it.msg.Lift()
 	} else {
 		mReceived.WithLabelValues("unknown").Inc()

@@ -141,7 +141,11 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 			return nil, reject(ReasonUnknownLift, "topic names %q, not a registration code", bounded(id, 40))
 		}
 		m.Status = new(Status)
-		if r = unmarshal(payload, m.Status); r == nil {
+		if !decodeStatusFast(payload, m.Status) {
+			*m.Status = Status{}
+			r = unmarshal(payload, m.Status)
+		}
+		if r == nil {
 			r = checkStatus(m.Status, now)
 		}
 	case KindEvents:

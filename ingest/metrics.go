@@ -14,7 +14,10 @@ var (
 		Namespace: "lifttrust", Subsystem: "ingest", Name: "stored_total",
 		Help: "Messages committed to PostgreSQL (re-deliveries included: storing is idempotent), by kind.",
 	}, []string{"kind"})
-	mRejected = promauto.NewCounterVec(prometheus.CounterOpts{
+	// Heartbeats are nearly all the traffic: their counter is looked up
+	// once, not per message.
+	mReceivedStatus = mReceived.WithLabelValues(KindStatus)
+	mRejected       = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "lifttrust", Subsystem: "ingest", Name: "rejected_total",
 		Help: "Messages refused and written to dead_letters, by reason.",
 	}, []string{"reason"})

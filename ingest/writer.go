@@ -320,6 +320,9 @@ func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, to
 		w.states[lift] = st
 	}
 	now := w.cfg.Now()
+	// Count per kind and add once: a label lookup per message showed in
+	// the throughput profile.
+	var status, stored int
 	for i := range items {
 		it := &items[i]
 		it.ack()
@@ -327,13 +330,19 @@ func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, to
 			mRejected.WithLabelValues(it.rej.Reason).Inc()
 			continue
 		}
-		mStored.WithLabelValues(it.msg.Kind).Inc()
-		if w.stored != nil {
-			w.stored.Add(1)
+		stored++
+		if it.msg.Kind == KindStatus {
+			status++
+		} else {
+			mStored.WithLabelValues(it.msg.Kind).Inc()
 		}
 		if ts := it.msg.TS(); !ts.IsZero() && it.msg.Kind != KindMaintenance {
 			mLag.Observe(now.Sub(ts).Seconds())
 		}
+	}
+	mStored.WithLabelValues(KindStatus).Add(float64(status))
+	if w.stored != nil {
+		w.stored.Add(int64(stored))
 	}
 	if b.RescueMisses > 0 {
 		mRejected.WithLabelValues(ReasonUnknownIncident).Add(float64(b.RescueMisses))
