@@ -48,10 +48,11 @@ type Indicator struct {
 	Good, Bad float64 // in display units (rate × Scale)
 	Scale     float64 // display unit: e.g. 365000 = per 1,000 lift-years
 	Unit      string  // display unit name
-	// MinPrior and MaxPrior bound the empirical-Bayes prior strength m
-	// (in exposure units); MaxPrior 0 = the exposure of the firm at the
-	// 25th size percentile (priorCapQuantile).
-	MinPrior, MaxPrior float64
+	// Prior is the weight m of the prior in exposure units: how much of
+	// its own record a firm needs before that record counts as much as
+	// the prior (about what a 5-lift firm gathers in a year). See
+	// docs/scoring.md, "Fairness and shrinkage".
+	Prior float64
 }
 
 // Indicator keys (stable: the portal translates them and appeals name them).
@@ -79,29 +80,29 @@ const (
 // Indicators is model v1: weights sum to 100 over the five dimensions, plus
 // capped deductions. docs/scoring.md gives the reason for every number.
 var Indicators = []Indicator{
-	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 17, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", MinPrior: 1825},
-	{Key: IndPeriodicItems, Dim: DimTimeliness, Kind: proportion, Weight: 8, Good: 5, Bad: 50, Scale: 100, Unit: "% of due items missing", MinPrior: 8},
+	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 17, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", Prior: 1825},
+	{Key: IndPeriodicItems, Dim: DimTimeliness, Kind: proportion, Weight: 8, Good: 5, Bad: 50, Scale: 100, Unit: "% of due items missing", Prior: 8},
 
-	{Key: IndUncorroborated, Dim: DimAuthenticity, Kind: proportion, Weight: 10, Good: 2, Bad: 20, Scale: 100, Unit: "% of IoT visits without 检修 mode", MinPrior: 30},
-	{Key: IndShortVisits, Dim: DimAuthenticity, Kind: proportion, Weight: 6, Good: 1, Bad: 15, Scale: 100, Unit: "% of visits too short", MinPrior: 30},
-	{Key: IndDoubleBooked, Dim: DimAuthenticity, Kind: proportion, Weight: 4, Good: 0.2, Bad: 5, Scale: 100, Unit: "% of visits overlapping elsewhere", MinPrior: 30},
-	{Key: IndNotCountersigned, Dim: DimAuthenticity, Kind: proportion, Weight: 3, Good: 2, Bad: 30, Scale: 100, Unit: "% of visits not countersigned", MinPrior: 30},
-	{Key: IndOverloaded, Dim: DimAuthenticity, Kind: proportion, Weight: 2, Good: 1, Bad: 30, Scale: 100, Unit: "% of visits by overloaded technicians", MinPrior: 30},
+	{Key: IndUncorroborated, Dim: DimAuthenticity, Kind: proportion, Weight: 10, Good: 2, Bad: 20, Scale: 100, Unit: "% of IoT visits without 检修 mode", Prior: 30},
+	{Key: IndShortVisits, Dim: DimAuthenticity, Kind: proportion, Weight: 6, Good: 1, Bad: 15, Scale: 100, Unit: "% of visits too short", Prior: 30},
+	{Key: IndDoubleBooked, Dim: DimAuthenticity, Kind: proportion, Weight: 4, Good: 0.2, Bad: 5, Scale: 100, Unit: "% of visits overlapping elsewhere", Prior: 30},
+	{Key: IndNotCountersigned, Dim: DimAuthenticity, Kind: proportion, Weight: 3, Good: 2, Bad: 30, Scale: 100, Unit: "% of visits not countersigned", Prior: 30},
+	{Key: IndOverloaded, Dim: DimAuthenticity, Kind: proportion, Weight: 2, Good: 1, Bad: 30, Scale: 100, Unit: "% of visits by overloaded technicians", Prior: 30},
 
-	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 8, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", MinPrior: 5},
-	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 4, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", MinPrior: 5},
-	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", MinPrior: 1825},
+	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 8, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", Prior: 5},
+	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 4, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", Prior: 5},
+	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", Prior: 1825},
 
-	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", MinPrior: 3},
-	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", MinPrior: 1825},
-	{Key: IndEntrapmentRatio, Dim: DimReliability, Kind: ratio, Weight: 6, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected entrapments", MinPrior: 3},
+	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", Prior: 3},
+	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", Prior: 1825},
+	{Key: IndEntrapmentRatio, Dim: DimReliability, Kind: ratio, Weight: 6, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected entrapments", Prior: 3},
 
-	{Key: IndLateArrival, Dim: DimEmergency, Kind: proportion, Weight: 9, Good: 0, Bad: 20, Scale: 100, Unit: "% of entrapments reached late", MinPrior: 5},
-	{Key: IndArrivalTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 12, Bad: 30, Scale: 1, Unit: "minutes", MinPrior: 5, MaxPrior: 5},
-	{Key: IndRescueTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 5, Bad: 20, Scale: 1, Unit: "minutes", MinPrior: 5, MaxPrior: 5},
+	{Key: IndLateArrival, Dim: DimEmergency, Kind: proportion, Weight: 9, Good: 0, Bad: 20, Scale: 100, Unit: "% of entrapments reached late", Prior: 5},
+	{Key: IndArrivalTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 12, Bad: 30, Scale: 1, Unit: "minutes", Prior: 5},
+	{Key: IndRescueTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 5, Bad: 20, Scale: 1, Unit: "minutes", Prior: 5},
 
-	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", MinPrior: 3650},
-	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", MinPrior: 3650},
+	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", Prior: 3650},
+	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", Prior: 3650},
 }
 
 var indicatorIndex = func() map[string]int {

@@ -6,9 +6,10 @@ import (
 	"sort"
 )
 
-// Prior is the city-wide distribution an indicator is shrunk toward: the
-// pooled Mean rate and the Strength m, in exposure units, of the
-// empirical-Bayes prior. A firm's shrunk rate is (bad + m·Mean)/(exposure + m).
+// Prior is an indicator's city-wide mean rate and the weight m, in
+// exposure units, that the prior carries against a firm's own record. A
+// firm's shrunk rate is (bad + m·Mean·R)/(exposure + m), where R is the
+// firm's factor from its other indicators (firmFactor).
 type Prior struct {
 	Mean     float64 `json:"mean"`
 	Strength float64 `json:"strength"`
@@ -39,13 +40,13 @@ const minCellLiftDays = 3650
 // rows. Records are kept in date order, so the earliest are listed.
 const MaxEvidencePerIndicator = 2000
 
-// priorCapQuantile sets the upper bound of the prior strength m: the
-// exposure of the firm at this quantile of size. A firm larger than a
-// quarter of the city's firms is scored mostly on its own record even when
-// the firms look alike (τ² ≈ 0), which keeps shrinkage from turning into a
-// size effect (small firms pulled toward a city mean that poor firms drag
-// down).
-const priorCapQuantile = 0.25
+// The firm factor: how far a firm's other records may move its prior from
+// the city's (×1/4 to ×4), and the expected bad units at which one
+// indicator counts half as much as it can in the factor.
+const (
+	maxFirmFactor   = 4.0
+	factorHalfUnits = 5.0
+)
 
 // z for a 90 % interval.
 const z90 = 1.645
@@ -92,68 +93,61 @@ func NewBaseline(ms []Measures) Baseline {
 	}
 
 	for i, ind := range Indicators {
-		var bad, exp []float64
+		var bad, exp float64
 		for j := range ms {
 			c := ms[j].Counts[i]
 			if ind.Kind == ratio {
 				c.Exposure = expected(ms[j], b, ind.Key)
 			}
-			if c.Exposure > 0 {
-				bad = append(bad, c.Bad)
-				exp = append(exp, c.Exposure)
-			}
+			bad += c.Bad
+			exp += c.Exposure
 		}
-		b.Priors[ind.Key] = estimatePrior(ind, bad, exp)
+		mean := 0.0
+		if exp > 0 {
+			mean = bad / exp
+		}
+		b.Priors[ind.Key] = Prior{Mean: mean, Strength: ind.Prior}
 	}
 	return b
 }
 
-// estimatePrior is the method-of-moments (DerSimonian–Laird) estimate of
-// the between-firm variance τ² of the true rates, which gives the prior
-// strength m = v(μ)/τ²: the more firms really differ, the less a small
-// firm is pulled toward the mean. m is kept within the indicator's bounds;
-// the upper bound (by default the exposure of the firm at the 25th size
-// percentile) keeps most firms' own records weighing at least half.
-func estimatePrior(ind Indicator, bad, exp []float64) Prior {
-	var sb, se float64
-	for i := range bad {
-		sb += bad[i]
-		se += exp[i]
+// firmFactor is how a firm compares with the city on every indicator but
+// skip: the geometric mean of its observed/expected ratios, (bad + ½) /
+// (exposure·mean + ½), each weighted by the indicator's points and by its
+// credibility E/(E + factorHalfUnits) in expected bad units (for the mean
+// minutes: the ratio of means, credibility by number of entrapments),
+// clamped to [1/maxFirmFactor, maxFirmFactor].
+//
+// Why: shrinking every firm toward the city mean pulls a small excellent
+// firm down and a small poor firm up, so within a quality level score
+// follows size (Spearman ρ +0.86 for excellent firms on the synthetic
+// city). Shrinking toward what the firm's own other records predict keeps
+// one rare event from sinking a small firm without that size effect.
+func firmFactor(cs []Count, b Baseline, skip int) float64 {
+	var num, den float64
+	for j, ind := range Indicators {
+		mu := b.Priors[ind.Key].Mean
+		c := cs[j]
+		if j == skip || c.Exposure <= 0 || mu <= 0 {
+			continue
+		}
+		var lr, z float64
+		if ind.Kind == mean {
+			lr = math.Log(math.Max(c.Bad/c.Exposure, 0.5) / mu)
+			z = c.Exposure / (c.Exposure + factorHalfUnits)
+		} else {
+			e := c.Exposure * mu
+			lr = math.Log((c.Bad + 0.5) / (e + 0.5))
+			z = e / (e + factorHalfUnits)
+		}
+		w := ind.Weight * z
+		num += w * lr
+		den += w
 	}
-	if se == 0 {
-		return Prior{Mean: 0, Strength: ind.MinPrior}
+	if den == 0 {
+		return 1
 	}
-	mu := sb / se
-	maxP := ind.MaxPrior
-	if maxP == 0 {
-		sorted := append([]float64(nil), exp...)
-		sort.Float64s(sorted)
-		maxP = sorted[int(float64(len(sorted)-1)*priorCapQuantile)]
-	}
-	if maxP < ind.MinPrior {
-		maxP = ind.MinPrior
-	}
-	if ind.Kind == mean {
-		return Prior{Mean: mu, Strength: clamp(ind.MinPrior, ind.MinPrior, maxP)}
-	}
-	var q, se2 float64
-	for i := range bad {
-		r := bad[i] / exp[i]
-		q += exp[i] * (r - mu) * (r - mu)
-		se2 += exp[i] * exp[i]
-	}
-	k := float64(len(bad))
-	v := variance(ind.Kind, mu)
-	denom := se - se2/se
-	tau2 := 0.0
-	if denom > 0 {
-		tau2 = (q - (k-1)*v) / denom
-	}
-	m := maxP
-	if tau2 > 0 && v > 0 {
-		m = v / tau2
-	}
-	return Prior{Mean: mu, Strength: clamp(m, ind.MinPrior, maxP)}
+	return clamp(math.Exp(num/den), 1/maxFirmFactor, maxFirmFactor)
 }
 
 // variance is the within-firm variance of one exposure unit at rate mu.
@@ -199,14 +193,16 @@ func meanRate(rates map[string]float64) float64 {
 // IndicatorResult explains one indicator for one firm (stored in the
 // dimensions jsonb and shown on the firm portal).
 type IndicatorResult struct {
-	Lost     float64 `json:"lost"`     // points lost, ≥ 0
-	Max      float64 `json:"max"`      // the indicator's weight
-	Records  int     `json:"records"`  // evidence records behind the loss
-	Bad      float64 `json:"bad"`      // raw tally (days overdue, visits, faults, minutes…)
-	Exposure float64 `json:"exposure"` // lift-days, visits, inspections, expected events…
-	Rate     float64 `json:"rate"`     // own rate in display units; null-like -1 when no exposure
-	Shrunk   float64 `json:"shrunk"`   // after shrinkage toward the city mean, display units
-	City     float64 `json:"city"`     // city mean, display units
+	Lost     float64 `json:"lost"`        // points lost, ≥ 0
+	Max      float64 `json:"max"`         // the indicator's weight
+	Records  int     `json:"records"`     // evidence records behind the loss
+	Bad      float64 `json:"bad"`         // raw tally (days overdue, visits, faults, minutes…)
+	Exposure float64 `json:"exposure"`    // lift-days, visits, inspections, expected events…
+	Rate     float64 `json:"rate"`        // own rate in display units; null-like -1 when no exposure
+	Shrunk   float64 `json:"shrunk"`      // after shrinkage toward the city mean, display units
+	City     float64 `json:"city"`        // city mean, display units
+	Prior    float64 `json:"prior"`       // what the rate was shrunk toward: city × firm factor, display units
+	Factor   float64 `json:"firm_factor"` // the firm factor from its other indicators (1 = like the city)
 	Unit     string  `json:"unit"`
 	Good     float64 `json:"good"`
 	BadAt    float64 `json:"bad_at"`
@@ -256,16 +252,24 @@ func scoreOne(m Measures, b Baseline) Result {
 	for _, e := range m.Evidence {
 		evByInd[e.Indicator] = append(evByInd[e.Indicator], e)
 	}
+	counts := append([]Count(nil), m.Counts...)
+	for i, ind := range Indicators {
+		if ind.Kind == ratio {
+			counts[i].Exposure = expected(m, b, ind.Key)
+		}
+	}
 	var lost, downSq, upSq float64
 	for i, ind := range Indicators {
-		c := m.Counts[i]
-		if ind.Kind == ratio {
-			c.Exposure = expected(m, b, ind.Key)
-		}
+		c := counts[i]
 		pr := b.Priors[ind.Key]
-		shrunk := pr.Mean
+		factor := firmFactor(counts, b, i)
+		target := pr.Mean * factor
+		if ind.Kind == proportion {
+			target = math.Min(target, 1)
+		}
+		shrunk := target
 		if c.Exposure+pr.Strength > 0 {
-			shrunk = (c.Bad + pr.Strength*pr.Mean) / (c.Exposure + pr.Strength)
+			shrunk = (c.Bad + pr.Strength*target) / (c.Exposure + pr.Strength)
 		}
 		loss := lossAt(ind, shrunk)
 		sd := math.Sqrt(math.Max(variance(ind.Kind, shrunk), 0) / math.Max(c.Exposure+pr.Strength, 1e-9))
@@ -275,9 +279,9 @@ func scoreOne(m Measures, b Baseline) Result {
 		lost += loss
 
 		// The loss comes from the firm's own records in proportion
-		// bad : m·mean; the rest is the city prior, shown as one row.
+		// bad : m·target; the rest is the prior, shown as one row.
 		own := loss
-		if d := c.Bad + pr.Strength*pr.Mean; d > 0 {
+		if d := c.Bad + pr.Strength*target; d > 0 {
 			own = loss * c.Bad / d
 		}
 		evs := evByInd[ind.Key]
@@ -311,7 +315,8 @@ func scoreOne(m Measures, b Baseline) Result {
 		}
 		if rest := round(loss-given, 4); rest >= 0.01 {
 			r.Evidence = append(r.Evidence, Evidence{Indicator: ind.Key, Kind: KindFirm, ID: m.USCC + ":prior", Points: -rest,
-				Detail: map[string]any{"city_prior": true, "city": round(pr.Mean*ind.Scale, 4), "strength": round(pr.Strength, 2)}})
+				Detail: map[string]any{"city_prior": true, "city": round(pr.Mean*ind.Scale, 4), "firm_factor": round(factor, 4),
+					"prior": round(target*ind.Scale, 4), "strength": round(pr.Strength, 2)}})
 		}
 		rate := -1.0
 		if c.Exposure > 0 {
@@ -321,6 +326,7 @@ func scoreOne(m Measures, b Baseline) Result {
 		d.Max += ind.Weight
 		d.Indicators[ind.Key] = IndicatorResult{Lost: round(loss, 2), Max: ind.Weight, Records: records, Bad: round(c.Bad, 2),
 			Exposure: round(c.Exposure, 2), Rate: rate, Shrunk: round(shrunk*ind.Scale, 4), City: round(pr.Mean*ind.Scale, 4),
+			Prior: round(target*ind.Scale, 4), Factor: round(factor, 4),
 			Unit: ind.Unit, Good: ind.Good, BadAt: ind.Bad}
 		r.Dimensions[ind.Dim] = d
 	}

@@ -73,6 +73,56 @@ func TestScoreShrinkage(t *testing.T) {
 	})
 }
 
+func TestScoreSizeFairness(t *testing.T) {
+	// Firms with the same rates and different sizes: shrinking toward the
+	// city mean would pull the small excellent firm down and the small
+	// poor firm up; the firm factor keeps each near its large twin.
+	for _, q := range []struct {
+		name          string
+		late, faults  float64
+		maxDifference float64
+	}{
+		{"excellent", 0.003, 0.6, 1},
+		{"poor", 0.07, 2.2, 1},
+	} {
+		t.Run(q.name, func(t *testing.T) {
+			small := measures("SMALL", 12, q.late, q.faults)
+			big := measures("BIG", 20000, q.late, q.faults)
+			rs := Score(city(small, big), NewBaseline(city(small, big)))
+			s, b := find(rs, "SMALL"), find(rs, "BIG")
+			if d := math.Abs(s.Score - b.Score); d > q.maxDifference {
+				t.Errorf("12 lifts scored %.2f, 20,000 lifts %.2f: %.2f apart for the same rates", s.Score, b.Score, d)
+			}
+		})
+	}
+}
+
+func TestFirmFactor(t *testing.T) {
+	base := NewBaseline(city())
+	good := measures("GOOD", 12, 0.002, 0.5).Counts
+	poor := measures("POOR", 12, 0.08, 2.5).Counts
+	for i, ind := range Indicators {
+		if ind.Kind == ratio {
+			m := measures("", 12, 0, 0)
+			good[i].Exposure = expected(m, base, ind.Key)
+			poor[i].Exposure = good[i].Exposure
+		}
+	}
+	skip := indicatorIndex[IndComplaintsLate] // no data: the factor comes from the others
+	fg, fp := firmFactor(good, base, skip), firmFactor(poor, base, skip)
+	if !(fg < 1 && fp > 1) {
+		t.Errorf("factor %.3f for a firm better than the city and %.3f for one worse: want < 1 and > 1", fg, fp)
+	}
+	if f := firmFactor(make([]Count, len(Indicators)), base, -1); f != 1 {
+		t.Errorf("a firm without data has factor %.3f, want 1", f)
+	}
+	huge := append([]Count(nil), poor...)
+	huge[indicatorIndex[IndLateVisits]].Bad = huge[indicatorIndex[IndLateVisits]].Exposure // every day overdue
+	if f := firmFactor(huge, base, skip); f > maxFirmFactor {
+		t.Errorf("factor %.3f exceeds the bound %v", f, maxFirmFactor)
+	}
+}
+
 func TestScoreReliabilityIsAgeFair(t *testing.T) {
 	t.Run("a firm of old lifts with the city's fault rate for old lifts is not punished", func(t *testing.T) {
 		ms := city()
