@@ -77,7 +77,7 @@ const (
 	IndPenalties         = "penalties"
 )
 
-// Indicators is model v1: weights sum to 100 over the five dimensions, plus
+// Indicators is model v2: weights sum to 100 over the five dimensions, plus
 // capped deductions. docs/scoring.md gives the reason for every number.
 var Indicators = []Indicator{
 	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 17, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", Prior: 1825},

@@ -1,4 +1,4 @@
-// Package scoring is the maintenance-firm credit model (model v1, see
+// Package scoring is the maintenance-firm credit model (model v2, see
 // docs/scoring.md). It is pure Go over plain inputs: package postgres loads
 // a firm's records into a FirmInput, Measure turns them into counts and
 // evidence, NewBaseline pools all firms' counts into the city means used
