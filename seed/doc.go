@@ -11,15 +11,6 @@
 //
 // # Planted truth
 //
-// # Identifiers
-//
-// Registration codes are 31xxxx-district codes with the installation month
-// and a per-month sequence; USCCs are "91" (companies) or "12" (public
-// institutions, the agencies), a Shanghai division, an organisation code
-// unique by kind and index, and the GB 32100 check character. Lift ages,
-// and so registration months, count back from Options.Now: the same seed
-// with another Now draws another fleet. Load one fleet per database.
-//
 // Truth.Profiles maps every firm's USCC to "excellent", "good", "poor" or
 // "fraudulent". The profile drives behaviour and is never stored in the
 // database: poor firms visit late, fail inspections more often, arrive late
@@ -43,4 +34,28 @@
 // which the lift's monitor was offline (an offline episode covers them) and
 // the rare real visit where the technician did not switch to inspection
 // mode. A scoring model should tolerate them.
+//
+// # Schedules
+//
+// Technicians work in fixed pairs, and each pair looks after a crew of up
+// to 55 of its firm's lifts, taken in site order, in 14-day cycles: eleven
+// routine days of four or five visits one after another from 08:00, with
+// travel between sites and a lunch break, and three catch-up days for the
+// late visits (about 1-6 days overdue); a missed visit waits for the next cycle.
+// The plan of a pair's day is drawn from a stream keyed by seed, firm,
+// pair and cycle, which every lift of the crew re-creates on its own (see
+// plan.go), so histories drawn apart still agree: an honest technician is
+// never at two sites at once. A repair starts at once unless that would
+// cut into the pair's planned day, and after the day's visits otherwise;
+// two repairs of one crew close together can still meet, which is all
+// the double-booking honest firms show (under 0.5 % of records).
+//
+// # Identifiers
+//
+// Registration codes are 31xxxx-district codes with the installation month
+// and a per-month sequence; USCCs are "91" (companies) or "12" (public
+// institutions, the agencies), a Shanghai division, an organisation code
+// unique by kind and index, and the GB 32100 check character. Lift ages,
+// and so registration months, count back from Options.Now: the same seed
+// with another Now draws another fleet. Load one fleet per database.
 package seed

@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -28,7 +29,8 @@ type Firm struct {
 	SeriousViolator               bool
 	Lifts                         int // lifts under contract at Now
 	profile                       string
-	techs                         []int // indices into Fleet.Technicians
+	techs                         []int    // indices into Fleet.Technicians, in pairs 2k, 2k+1
+	roster                        []member // the firm's lifts by position: see placeCrews
 }
 
 // Agency is an inspection agency (检验机构).
@@ -63,14 +65,26 @@ type Lift struct {
 	age     float64 // years at Now
 	agency  int
 	segs    []segment
-	partner int // another site of the same firm, for overlap fakes; -1 none
+	partner int   // another site of the same firm, for overlap fakes; -1 none
+	site    int64 // use unit index << 20 | building: one per site, in site order
 }
 
 // segment is a period in which one firm maintained a lift.
 type segment struct {
 	from, to time.Time // to is Now for the current contract
 	firm     int
+	pos      int // the lift's position among the firm's lifts: see placeCrews
 	open     bool
+}
+
+// pos is the lift's position among firm fi's lifts.
+func (l *Lift) pos(fi int) int {
+	for _, s := range l.segs {
+		if s.firm == fi {
+			return s.pos
+		}
+	}
+	return l.segs[0].pos
 }
 
 // Contract is a row of lift_contracts; EndsOn is zero while it runs.
@@ -118,6 +132,7 @@ func Generate(opts Options) (*Fleet, error) {
 	f.assignFirms(r)
 	f.genLifts(r)
 	f.genTechnicians(r)
+	f.placeCrews()
 	f.genContracts()
 	f.genPenalties(r)
 	return f, nil
@@ -498,6 +513,7 @@ func (f *Fleet) genLifts(r *rand.Rand) {
 				age:         age,
 				agency:      ag,
 				partner:     -1,
+				site:        int64(ui)<<20 | int64(b),
 				segs:        []segment{{from: installed, to: now, firm: u.firm, open: true}},
 			})
 		}
@@ -564,8 +580,10 @@ func (f *Fleet) pickPartners() {
 	}
 }
 
-// genTechnicians gives each firm one technician per 20-25 lifts (at least
-// two: a visit needs two people on site).
+// genTechnicians gives each firm one technician per 20-25 lifts, in pairs
+// (a visit needs two people on site, and a pair plans its days together:
+// see plan.go): at least one pair, and enough that no pair looks after
+// more than crewMax lifts.
 func (f *Fleet) genTechnicians(r *rand.Rand) {
 	load := make([]int, len(f.Firms))
 	for _, l := range f.Lifts {
@@ -574,8 +592,9 @@ func (f *Fleet) genTechnicians(r *rand.Rand) {
 		}
 	}
 	for fi := range f.Firms {
-		n := max(2, (load[fi]+21)/(20+r.IntN(6)))
-		for k := 0; k < n; k++ {
+		per := 20 + r.IntN(6)
+		pairs := max(1, (load[fi]+per)/(2*per), ceilDiv(load[fi], crewMax))
+		for k := 0; k < 2*pairs; k++ {
 			certified := r.Float64() < 0.93
 			f.Firms[fi].techs = append(f.Firms[fi].techs, len(f.Technicians))
 			f.Technicians = append(f.Technicians, Technician{
@@ -589,13 +608,44 @@ func (f *Fleet) genTechnicians(r *rand.Rand) {
 	}
 }
 
-// techPair is the pair of technicians of firm fi that looks after lift li:
-// neighbouring lifts share a pair, so each person has 20-25 lifts.
-func (f *Fleet) techPair(fi, li int) (string, string) {
-	ts := f.Firms[fi].techs
-	a := (li / 11) % len(ts)
-	b := (a + 1) % len(ts)
-	return f.Technicians[ts[a]].Certificate, f.Technicians[ts[b]].Certificate
+// placeCrews gives every contract segment its lift's position among the
+// firm's lifts, in site order (use unit, building, code), and builds each
+// firm's roster: a pair's crew is a run of positions (crewOf), so its day
+// stays in one estate or street and a building's lifts are visited one
+// after another. A lift that changed firm has a position in each.
+func (f *Fleet) placeCrews() {
+	type entry struct {
+		site int64
+		lift int32
+	}
+	lifts := make([][]entry, len(f.Firms))
+	for li, l := range f.Lifts {
+		for _, s := range l.segs {
+			lifts[s.firm] = append(lifts[s.firm], entry{l.site, int32(li)})
+		}
+	}
+	for fi, es := range lifts {
+		// Lifts are in code order: the index breaks ties by code.
+		slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.site, b.site), cmp.Compare(a.lift, b.lift)) })
+		roster := make([]member, len(es))
+		for pos, e := range es {
+			l := &f.Lifts[e.lift]
+			roster[pos] = member{lift: e.lift, site: int32(pos), from: unixDay(l.InstalledOn), to: math.MaxInt32}
+			if pos > 0 && e.site == es[pos-1].site {
+				roster[pos].site = roster[pos-1].site
+			}
+			for si := range l.segs {
+				if s := &l.segs[si]; s.firm == fi {
+					s.pos = pos
+					roster[pos].from = max(roster[pos].from, unixDay(s.from))
+					if !s.open {
+						roster[pos].to = unixDay(s.to)
+					}
+				}
+			}
+		}
+		f.Firms[fi].roster = roster
+	}
 }
 
 func (f *Fleet) genContracts() {

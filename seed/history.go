@@ -89,7 +89,7 @@ type History struct {
 
 // behaviour is what a profile means in rates.
 type behaviour struct {
-	late, missed               float64 // share of visit intervals over 15 days / about a month
+	late, missed               float64 // share of cycles whose visit is late (on a catch-up day) / missed: plan.go
 	phantom, short, overlap    float64 // fraudulent records
 	noMode                     float64 // real visit without inspection mode (honest slip)
 	single                     float64 // visit by one technician
@@ -113,7 +113,7 @@ func (f *Fleet) History(i int) History {
 	l := &f.Lifts[i]
 	r := rand.New(rand.NewPCG(uint64(f.Opts.Seed), uint64(i)+1<<32))
 	h := History{}
-	g := histGen{f: f, l: l, r: r, h: &h, now: f.Opts.Now, start: f.Start}
+	g := histGen{f: f, l: l, r: r, h: &h, p: newPlanner(f), now: f.Opts.Now, start: f.Start}
 	g.visits()
 	g.faults()
 	g.entrapments()
@@ -130,6 +130,7 @@ type histGen struct {
 	l          *Lift
 	r          *rand.Rand
 	h          *History
+	p          *planner
 	now, start time.Time
 	nEvent     int
 }
@@ -149,21 +150,18 @@ func (g *histGen) beh(t time.Time) (behaviour, int) {
 	return behaviours[g.f.Firms[fi].profile], fi
 }
 
-// workTime is a moment in working hours (08:00-17:00 Shanghai) on t's day.
-func (g *histGen) workTime(t time.Time) time.Time {
-	y, m, d := t.In(shanghai).Date()
-	return time.Date(y, m, d, 8, 0, 0, 0, shanghai).Add(time.Duration(g.r.IntN(9*60)) * time.Minute).UTC()
-}
-
 // minutes converts to a duration rounded to the second: PostgreSQL keeps
 // microseconds, and whole seconds read better in a demo.
-func (g *histGen) minutes(x float64) time.Duration {
+func minutes(x float64) time.Duration {
 	return time.Duration(x*60) * time.Second
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
-func (g *histGen) visitKind(n, offset int) string {
+// visitKind is the kind of visit n of a lift whose rhythm is shifted by
+// offset: yearly every 24th, half-yearly every 12th between them,
+// quarterly every 6th, half-monthly otherwise.
+func visitKind(n, offset int) string {
 	switch m := (n + offset) % 24; {
 	case m == 0:
 		return "yearly"
@@ -236,42 +234,48 @@ func ItemName(code string) (string, bool) {
 	return "", false
 }
 
-// visits plays the half-monthly maintenance rhythm (with the quarterly,
-// half-yearly and yearly items on every 6th, 12th and 24th visit) and the
-// firm's behaviour: late or missed visits, fakes, slips.
+// visits plays the lift's place in its crews' day plans (plan.go), one
+// crew per contract: a visit every 14 days at about the same hour, late
+// ones on a catch-up day, missed ones not at all, with the quarterly,
+// half-yearly and yearly items on every 6th, 12th and 24th cycle. The
+// firm's behaviour then decides what is filed: fakes and slips.
 func (g *histGen) visits() {
-	r, l := g.r, g.l
-	t := g.start.Add(-time.Duration(r.IntN(14*24)) * time.Hour)
-	if t.Before(l.InstalledOn) {
-		t = l.InstalledOn
-	}
-	offset := r.IntN(24)
-	for n := 0; n < 200; n++ {
-		b, _ := g.beh(t)
-		days := 11 + r.IntN(5) // 11-15 days
-		switch x := r.Float64(); {
-		case x < b.missed:
-			days = 26 + r.IntN(15)
-		case x < b.missed+b.late:
-			days = 16 + r.IntN(7)
+	n := 0
+	end := g.now.Add(-24 * time.Hour)
+	for _, s := range g.l.segs {
+		c, j := g.f.crewOf(s.firm, s.pos)
+		routine, _, _ := c.slot(j)
+		from, to := s.from, g.now
+		if from.Before(g.start) {
+			from = g.start
 		}
-		t = t.AddDate(0, 0, days)
-		if !t.Before(g.now.Add(-24 * time.Hour)) {
-			return
+		if !s.open && s.to.Before(to) {
+			to = s.to
 		}
-		if t.Before(g.start) {
-			continue
+		first, _ := c.dayOf(from)
+		for cycle := first; !c.date(cycle, 0).After(to); cycle++ {
+			d := routine
+			switch statusOf(c.b, g.p.stream(c, cycle, j).Float64()) {
+			case missedVisit:
+				continue
+			case lateVisit:
+				d = catchUp[routine]
+			}
+			for _, v := range g.p.day(c, cycle, d, j) {
+				if v.j == j && !v.start.Before(g.start) && v.start.Before(end) {
+					g.visit(n, c, v.kind, v.start, v.end.Sub(v.start))
+					n++
+				}
+			}
 		}
-		g.visit(n, g.visitKind(n, offset), g.workTime(t))
 	}
 }
 
-func (g *histGen) visit(n int, kind string, at time.Time) {
-	r, l := g.r, g.l
-	b, fi := g.beh(at)
-	mm := visitMinutes[kind]
-	dur := g.minutes(clamp(mm[0]+r.NormFloat64()*mm[1], mm[0]*0.55, mm[0]*2))
-	t1, t2 := g.f.techPair(fi, l.index)
+// visit files the record of a planned visit; the firm's behaviour decides
+// whether it happened as filed.
+func (g *histGen) visit(n int, c crew, kind string, at time.Time, dur time.Duration) {
+	r, l, b := g.r, g.l, c.b
+	t1, t2 := g.f.technicians(c)
 	techs := []string{t1, t2}
 	if r.Float64() < b.single {
 		techs = techs[:1]
@@ -279,7 +283,7 @@ func (g *histGen) visit(n int, kind string, at time.Time) {
 	rec := MaintenanceRecord{
 		ID:            fmt.Sprintf("MR%s%03d", l.Code, n),
 		Lift:          l.Code,
-		Firm:          g.f.Firms[fi].USCC,
+		Firm:          g.f.Firms[c.firm].USCC,
 		Kind:          kind,
 		StartedAt:     at,
 		Technicians:   techs,
@@ -297,24 +301,24 @@ func (g *histGen) visit(n int, kind string, at time.Time) {
 		rec.Countersigned = r.Float64() < 0.6
 	case x < b.phantom+b.short:
 		real = false // minutes on site, mode switched for show
-		dur = g.minutes(2 + r.Float64()*7)
+		dur = minutes(2 + r.Float64()*7)
 	case x < b.phantom+b.short+b.overlap && l.partner >= 0:
 		// The technicians are here; the firm also files a record for the
 		// same hour at another site.
 		p := g.f.Lifts[l.partner]
-		off := g.minutes(r.Float64() * 30)
+		off := minutes(r.Float64() * 30)
 		g.h.Records = append(g.h.Records, MaintenanceRecord{
 			ID: fmt.Sprintf("MR%s%03dX", l.Code, n), Lift: p.Code, Firm: rec.Firm, Kind: "half_monthly",
 			StartedAt: at.Add(off), EndedAt: at.Add(off + dur), Technicians: techs,
 			Items: g.items("half_monthly"), Parts: []string{}, Countersigned: r.Float64() < 0.6,
-			ReceivedAt: at.Add(off + dur + g.minutes(5+r.Float64()*60)),
+			ReceivedAt: at.Add(off + dur + minutes(5+r.Float64()*60)),
 		})
 		g.h.FakeVisits = append(g.h.FakeVisits, fmt.Sprintf("MR%s%03dX", l.Code, n))
 	case x < b.phantom+b.short+b.overlap+b.noMode:
 		mode = false // a real visit, but inspection mode never switched on
 	}
 	rec.EndedAt = at.Add(dur)
-	rec.ReceivedAt = rec.EndedAt.Add(g.minutes(1 + r.Float64()*30))
+	rec.ReceivedAt = rec.EndedAt.Add(minutes(1 + r.Float64()*30))
 	if !real {
 		g.h.FakeVisits = append(g.h.FakeVisits, rec.ID)
 	}
@@ -326,10 +330,10 @@ func (g *histGen) visit(n int, kind string, at time.Time) {
 		// The monitor happened to be offline: nothing to corroborate with,
 		// and an offline episode says so.
 		g.h.Episodes = append(g.h.Episodes, Episode{Lift: l.Code, State: "offline",
-			StartedAt: at.Add(-g.minutes(10 + r.Float64()*120)), EndedAt: rec.EndedAt.Add(g.minutes(5 + r.Float64()*120))})
+			StartedAt: at.Add(-minutes(10 + r.Float64()*120)), EndedAt: rec.EndedAt.Add(minutes(5 + r.Float64()*120))})
 		return
 	}
-	pad := func() time.Duration { return g.minutes(0.5 + r.Float64()*3) }
+	pad := func() time.Duration { return minutes(0.5 + r.Float64()*3) }
 	if !real {
 		pad = func() time.Duration { return 20 * time.Second }
 	}
@@ -407,33 +411,39 @@ func (g *histGen) faults() {
 		code := g.faultCode()
 		for rep := 0; rep < 4 && at.Before(g.now.Add(-time.Hour)); rep++ {
 			b, _ := g.beh(at)
-			clear := g.minutes(clamp(math.Exp(3+r.NormFloat64()), 3, 600))
+			clear := minutes(clamp(math.Exp(3+r.NormFloat64()), 3, 600))
 			if code == 90 {
-				clear = g.minutes(1 + r.Float64()*9)
+				clear = minutes(1 + r.Float64()*9)
 			}
 			ev := Event{Lift: l.Code, ID: g.eventID(at), Code: code, RaisedAt: at, ClearedAt: at.Add(clear),
 				Floor: 1 + r.IntN(l.Floors), Cause: g.cause(b), ReceivedAt: at.Add(time.Second)}
 			g.h.Events = append(g.h.Events, ev)
 			if (code == 1 || code == 4 || code == 5 || code == 7 || code == 8 || code == 9 || code == 10) && r.Float64() < 0.6 {
-				g.repair(repairs, at.Add(g.minutes(20+r.Float64()*70)))
+				g.repair(repairs, at.Add(minutes(20+r.Float64()*70)))
 				repairs++
 			}
 			if r.Float64() >= b.repeat {
 				break
 			}
-			at = at.Add(time.Duration(1+r.IntN(9)) * 24 * time.Hour).Add(g.minutes(r.Float64() * 600))
+			at = at.Add(time.Duration(1+r.IntN(9)) * 24 * time.Hour).Add(minutes(r.Float64() * 600))
 		}
 	}
 }
 
+// repair files a repair visit asked for at at, by the pair that looks
+// after the lift, at a time that keeps clear of the pair's day plan.
 func (g *histGen) repair(n int, at time.Time) {
 	r, l := g.r, g.l
-	_, fi := g.beh(at)
-	dur := g.minutes(clamp(70+r.NormFloat64()*30, 25, 240))
-	t1, t2 := g.f.techPair(fi, l.index)
+	fi := g.firmAt(at)
+	dur := minutes(clamp(70+r.NormFloat64()*30, 25, 240))
+	c, j := g.f.crewOf(fi, l.pos(fi))
+	if at = g.p.repairAt(c, j, at, dur); at.Add(dur + 10*time.Minute).After(g.now) {
+		return // not done yet: no record from the future
+	}
+	t1, t2 := g.f.technicians(c)
 	rec := MaintenanceRecord{ID: fmt.Sprintf("MR%sR%02d", l.Code, n), Lift: l.Code, Firm: g.f.Firms[fi].USCC, Kind: "repair",
 		StartedAt: at, EndedAt: at.Add(dur), Technicians: []string{t1, t2}, Items: g.items("repair"),
-		Parts: []string{parts[r.IntN(len(parts))]}, Countersigned: r.Float64() < 0.95, ReceivedAt: at.Add(dur + g.minutes(10))}
+		Parts: []string{parts[r.IntN(len(parts))]}, Countersigned: r.Float64() < 0.95, ReceivedAt: at.Add(dur + minutes(10))}
 	g.h.Records = append(g.h.Records, rec)
 	if l.IoT {
 		g.h.Episodes = append(g.h.Episodes, Episode{Lift: l.Code, State: "inspection", StartedAt: at.Add(time.Minute), EndedAt: rec.EndedAt.Add(-time.Minute)})
@@ -476,15 +486,15 @@ func (g *histGen) entrapments() {
 				e.Source = "phone"
 			}
 			n++
-			e.RespondedAt = at.Add(g.minutes(0.5 + r.Float64()*4))
+			e.RespondedAt = at.Add(minutes(0.5 + r.Float64()*4))
 			arrive := b.arrivalMean * math.Exp(r.NormFloat64()*b.arrivalSigma-b.arrivalSigma*b.arrivalSigma/2)
-			e.ArrivedAt = at.Add(g.minutes(clamp(arrive, 3, 180)))
+			e.ArrivedAt = at.Add(minutes(clamp(arrive, 3, 180)))
 			end := e.ArrivedAt
 			if r.Float64() < 0.06 {
 				e.FalseAlarm = true
 				e.Cause = ""
 			} else {
-				e.ReleasedAt = e.ArrivedAt.Add(g.minutes(1 + r.ExpFloat64()*3.8))
+				e.ReleasedAt = e.ArrivedAt.Add(minutes(1 + r.ExpFloat64()*3.8))
 				end = e.ReleasedAt
 			}
 			g.h.Entrapments = append(g.h.Entrapments, e)
@@ -580,7 +590,7 @@ func (g *histGen) reports() {
 		if r.Float64() < 0.08 {
 			rep.Lang, rep.Body = "en", reportBodiesEN[cat]
 		}
-		ack := at.Add(g.minutes(10 + r.Float64()*600))
+		ack := at.Add(minutes(10 + r.Float64()*600))
 		answer := at.Add(time.Duration((0.2 + r.Float64()*2.6) * 24 * float64(time.Hour)))
 		if r.Float64() >= b.answerOnTime {
 			answer = at.Add(time.Duration((4 + r.Float64()*12) * 24 * float64(time.Hour)))
@@ -614,7 +624,7 @@ func (g *histGen) offline() {
 	n := poisson(r, b0.offlinePerYear*g.years())
 	for k := 0; k < n; k++ {
 		at := g.randomTime()
-		dur := g.minutes(clamp(math.Exp(3.4+1.3*r.NormFloat64()), 6, 2*24*60))
+		dur := minutes(clamp(math.Exp(3.4+1.3*r.NormFloat64()), 6, 2*24*60))
 		end := at.Add(dur)
 		if !end.Before(g.now.Add(-g.f.size.window-time.Hour)) || g.coversFake(at, end) {
 			continue
@@ -648,7 +658,7 @@ func (g *histGen) live() {
 	seq := g.start.Unix()
 	last := g.now.Add(-time.Duration(r.IntN(50)) * time.Second)
 	if r.Float64() < 0.005 {
-		since := g.now.Add(-g.minutes(20 + r.Float64()*160))
+		since := g.now.Add(-minutes(20 + r.Float64()*160))
 		g.h.Episodes = append(g.h.Episodes, Episode{Lift: l.Code, State: "offline", StartedAt: since})
 		last = since.Add(-g.f.size.heartbeat)
 	}

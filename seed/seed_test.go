@@ -357,6 +357,20 @@ func BenchmarkGenerateCity(b *testing.B) {
 	}
 }
 
+// BenchmarkDemo draws the demo fleet and every lift's history, as
+// `lifttrust seed --scale demo` does before loading.
+func BenchmarkDemo(b *testing.B) {
+	for b.Loop() {
+		f, err := Generate(Options{Scale: "demo", Seed: 1, Months: 12, Now: testNow})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range f.Lifts {
+			_ = f.History(i)
+		}
+	}
+}
+
 // BenchmarkHistory draws one lift's year of history.
 func BenchmarkHistory(b *testing.B) {
 	f, err := Generate(Options{Scale: "demo", Seed: 1, Months: 12, Now: testNow})
@@ -368,4 +382,140 @@ func BenchmarkHistory(b *testing.B) {
 		_ = f.History(i % len(f.Lifts))
 		i++
 	}
+}
+
+// doubleBooked returns the ids of the records whose technician is on
+// another record at a different site (use unit, address and building)
+// overlapping by more than a minute: what scoring's
+// technician_double_booked indicator counts.
+func doubleBooked(f *Fleet, recs []MaintenanceRecord) map[string]bool {
+	site := map[string]string{}
+	for _, l := range f.Lifts {
+		site[l.Code] = l.UseUnit + "|" + l.Address + "|" + l.Building
+	}
+	type booking struct {
+		tech string
+		rec  *MaintenanceRecord
+	}
+	var bs []booking
+	for i := range recs {
+		for _, t := range recs[i].Technicians {
+			bs = append(bs, booking{t, &recs[i]})
+		}
+	}
+	sort.Slice(bs, func(a, b int) bool {
+		if bs[a].tech != bs[b].tech {
+			return bs[a].tech < bs[b].tech
+		}
+		return bs[a].rec.StartedAt.Before(bs[b].rec.StartedAt)
+	})
+	out := map[string]bool{}
+	for a := range bs {
+		ra := bs[a].rec
+		for b := a + 1; b < len(bs) && bs[b].tech == bs[a].tech && bs[b].rec.StartedAt.Before(ra.EndedAt.Add(-time.Minute)); b++ {
+			rb := bs[b].rec
+			end := ra.EndedAt
+			if rb.EndedAt.Before(end) {
+				end = rb.EndedAt
+			}
+			if site[ra.Lift] != site[rb.Lift] && end.Sub(rb.StartedAt) > time.Minute {
+				out[ra.ID], out[rb.ID] = true, true
+			}
+		}
+	}
+	return out
+}
+
+// TestTechniciansKeepToOneSiteAtATime checks the day plans (plan.go):
+// honest firms' technicians are at one site at a time, fraudulent firms'
+// planted overlaps stay, and the plans keep the half-monthly rhythm with
+// about as many late visits as the behaviour asks for.
+func TestTechniciansKeepToOneSiteAtATime(t *testing.T) {
+	f := generate(t, "demo", 1)
+	profile := map[string]string{}
+	for _, fm := range f.Firms {
+		profile[fm.USCC] = fm.profile
+	}
+	var recs []MaintenanceRecord
+	fakes := map[string]bool{}
+	type gaps struct{ n, regular, late int }
+	by := map[string]*gaps{Excellent: {}, Good: {}, Poor: {}, Fraudulent: {}}
+	for i, l := range f.Lifts {
+		h := f.History(i)
+		recs = append(recs, h.Records...)
+		for _, id := range h.FakeVisits {
+			fakes[id] = true
+		}
+		if len(l.segs) != 1 {
+			continue
+		}
+		g := by[f.Firms[l.segs[0].firm].profile]
+		var last time.Time
+		for _, r := range h.Records {
+			if r.Lift != l.Code || r.Kind == "repair" || strings.HasSuffix(r.ID, "X") {
+				continue
+			}
+			if !last.IsZero() {
+				d := r.StartedAt.Sub(last).Hours() / 24
+				g.n++
+				if d >= 11 && d <= 15 {
+					g.regular++
+				}
+				if d > 15 && d < 25 { // over 25 days is a missed visit
+					g.late++
+				}
+			}
+			last = r.StartedAt
+		}
+	}
+	double := doubleBooked(f, recs)
+	total, flagged := map[string]int{}, map[string]int{}
+	missed := 0
+	for _, r := range recs {
+		p := profile[r.Firm]
+		total[p]++
+		if double[r.ID] {
+			flagged[p]++
+		}
+		if strings.HasSuffix(r.ID, "X") && fakes[r.ID] && !double[r.ID] {
+			missed++
+		}
+	}
+	share := func(p string) float64 { return float64(flagged[p]) / float64(total[p]) }
+	for _, p := range []string{Excellent, Good, Poor, Fraudulent} {
+		g := by[p]
+		t.Logf("%-10s %6d records, %5.2f %% double-booked; %5d intervals, %4.1f %% of 11-15 days, %4.1f %% late (behaviour: %.0f %% late, %.1f %% missed)",
+			p, total[p], 100*share(p), g.n, 100*float64(g.regular)/float64(g.n), 100*float64(g.late)/float64(g.n), 100*behaviours[p].late, 100*behaviours[p].missed)
+	}
+
+	t.Run("honest firms' technicians are at one site at a time", func(t *testing.T) {
+		for _, p := range []string{Excellent, Good, Poor} {
+			if s := share(p); s >= 0.005 {
+				t.Errorf("%s: %.2f %% of records double-booked, want under 0.5 %%", p, 100*s)
+			}
+		}
+	})
+	t.Run("fraudulent firms keep their planted overlaps", func(t *testing.T) {
+		if missed > 0 || share(Fraudulent) < 0.01 {
+			t.Errorf("%d overlap fakes not double-booked; %.2f %% of fraudulent records double-booked", missed, 100*share(Fraudulent))
+		}
+	})
+	t.Run("honest half-monthly intervals are mostly 11 to 15 days, late about as often as the behaviour says", func(t *testing.T) {
+		for _, p := range []string{Excellent, Good, Poor} {
+			g, b := by[p], behaviours[p]
+			regular, late := float64(g.regular)/float64(g.n), float64(g.late)/float64(g.n)
+			// A late visit makes one long interval and one short one
+			// (back to the plan), a missed one a long one and, if it
+			// moved the next late visit, a short one.
+			if regular < 1-2*b.late-2*b.missed-0.05 {
+				t.Errorf("%s: %.1f %% of intervals within 11-15 days", p, 100*regular)
+			}
+			// Two late visits in a row keep a 14-day interval, and late
+			// visits a full catch-up day cannot take are missed: the
+			// share of late intervals falls below the behaviour's.
+			if late < b.late/2 || late > b.late*1.5 {
+				t.Errorf("%s: %.1f %% of intervals late, behaviour says %.0f %%", p, 100*late, 100*b.late)
+			}
+		}
+	})
 }
