@@ -9,6 +9,7 @@ import (
 	"hash"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -193,80 +194,112 @@ feed:
 // Checksum is a digest of every input field, in a canonical order, so
 // that two runs over the same data can be shown to have read the same.
 func Checksum(in FirmInput) []byte {
-	h := sha256.New()
-	w := func(parts ...any) {
-		for _, p := range parts {
-			switch v := p.(type) {
-			case string:
-				writeStr(h, v)
-			case time.Time:
-				var b [8]byte
-				binary.LittleEndian.PutUint64(b[:], uint64(v.UnixNano()))
-				h.Write(b[:])
-			case bool:
-				if v {
-					h.Write([]byte{1})
-				} else {
-					h.Write([]byte{0})
-				}
-			case int:
-				writeStr(h, fmt.Sprint(v))
-			case []string:
-				writeStr(h, fmt.Sprint(len(v)))
-				for _, s := range v {
-					writeStr(h, s)
-				}
-			}
-		}
-	}
-	w(in.USCC, in.SeriousViolator, in.LicenceExpires)
+	h := checksummer{h: sha256.New()}
+	h.str(in.USCC)
+	h.bool(in.SeriousViolator)
+	h.time(in.LicenceExpires)
 	for _, k := range sortedKeys(in.Lifts) {
 		l := in.Lifts[k]
-		w("L", l.Code, l.Category, l.Site, l.Installed, l.IoT)
+		h.str("L", l.Code, l.Category, l.Site)
+		h.time(l.Installed)
+		h.bool(l.IoT)
 	}
 	cs := append([]Contract(nil), in.Contracts...)
 	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].Start, cs[i].Lift, cs[j].Start, cs[j].Lift) })
 	for _, c := range cs {
-		w("C", c.Lift, c.Start, c.End)
+		h.str("C", c.Lift)
+		h.time(c.Start, c.End)
 	}
 	vs := append([]Visit(nil), in.Visits...)
 	sort.Slice(vs, func(i, j int) bool { return vs[i].ID < vs[j].ID })
 	for _, v := range vs {
-		w("V", v.ID, v.Lift, v.Kind, v.Start, v.End, v.Technicians, v.Countersigned, v.Assessable, v.Corroborated)
+		h.str("V", v.ID, v.Lift, v.Kind)
+		h.time(v.Start, v.End)
+		h.strs(v.Technicians)
+		h.bool(v.Countersigned, v.Assessable, v.Corroborated)
 	}
 	xs := append([]Inspection(nil), in.Inspections...)
 	sort.Slice(xs, func(i, j int) bool { return xs[i].ID < xs[j].ID })
 	for _, x := range xs {
-		w("I", x.ID, x.Lift, x.On, x.Kind, x.Result, x.NextDue)
+		h.str("I", x.ID, x.Lift)
+		h.time(x.On)
+		h.str(x.Kind, x.Result)
+		h.time(x.NextDue)
 	}
 	fs := append([]Fault(nil), in.Faults...)
 	sort.Slice(fs, func(i, j int) bool { return EventRecordID(fs[i].Lift, fs[i].ID) < EventRecordID(fs[j].Lift, fs[j].ID) })
 	for _, f := range fs {
-		w("F", f.ID, f.Lift, f.Code, f.Raised, f.Cause)
+		h.str("F", f.ID, f.Lift)
+		h.int(f.Code)
+		h.time(f.Raised)
+		h.str(f.Cause)
 	}
 	es := append([]Entrapment(nil), in.Entrapments...)
 	sort.Slice(es, func(i, j int) bool { return es[i].ID < es[j].ID })
 	for _, x := range es {
-		w("E", x.ID, x.Lift, x.Occurred, x.Arrived, x.Released, x.FalseAlarm, x.Cause)
+		h.str("E", x.ID, x.Lift)
+		h.time(x.Occurred, x.Arrived, x.Released)
+		h.bool(x.FalseAlarm)
+		h.str(x.Cause)
 	}
 	cps := append([]Complaint(nil), in.Complaints...)
 	sort.Slice(cps, func(i, j int) bool { return cps[i].ID < cps[j].ID })
 	for _, c := range cps {
-		w("R", c.ID, c.Lift, c.Created, c.Handled)
+		h.str("R", c.ID, c.Lift)
+		h.time(c.Created, c.Handled)
 	}
 	ps := append([]Penalty(nil), in.Penalties...)
 	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 	for _, p := range ps {
-		w("P", p.ID, p.Lift, p.Kind, p.Decided, p.Revoked)
+		h.str("P", p.ID, p.Lift, p.Kind)
+		h.time(p.Decided)
+		h.bool(p.Revoked)
 	}
 	ex := append([]Exclusion(nil), in.Excluded...)
 	sort.Slice(ex, func(i, j int) bool {
 		return ex[i].Kind+"\x00"+ex[i].ID+"\x00"+ex[i].Indicator < ex[j].Kind+"\x00"+ex[j].ID+"\x00"+ex[j].Indicator
 	})
 	for _, x := range ex {
-		w("X", x.Kind, x.ID, x.Indicator)
+		h.str("X", x.Kind, x.ID, x.Indicator)
 	}
-	return h.Sum(nil)
+	return h.h.Sum(nil)
+}
+
+// checksummer writes fields to a hash in a fixed binary form, without
+// boxing them: the largest firm's inputs are two million fields.
+type checksummer struct {
+	h   hash.Hash
+	buf [8]byte
+}
+
+func (c *checksummer) str(ss ...string) {
+	for _, s := range ss {
+		writeStr(c.h, s)
+	}
+}
+
+func (c *checksummer) strs(ss []string) {
+	c.int(len(ss))
+	c.str(ss...)
+}
+
+func (c *checksummer) int(v int) { writeStr(c.h, strconv.Itoa(v)) }
+
+func (c *checksummer) time(ts ...time.Time) {
+	for _, t := range ts {
+		binary.LittleEndian.PutUint64(c.buf[:], uint64(t.UnixNano()))
+		c.h.Write(c.buf[:])
+	}
+}
+
+func (c *checksummer) bool(bs ...bool) {
+	for _, b := range bs {
+		c.buf[0] = 0
+		if b {
+			c.buf[0] = 1
+		}
+		c.h.Write(c.buf[:1])
+	}
 }
 
 func writeStr(h hash.Hash, s string) {

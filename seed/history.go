@@ -133,6 +133,7 @@ type histGen struct {
 	p          *planner
 	now, start time.Time
 	nEvent     int
+	repairs    [][2]time.Time // the lift's repair visits so far
 }
 
 // firmAt is the index of the firm maintaining the lift at t.
@@ -440,6 +441,15 @@ func (g *histGen) repair(n int, at time.Time) {
 	if at = g.p.repairAt(c, j, at, dur); at.Add(dur + 10*time.Minute).After(g.now) {
 		return // not done yet: no record from the future
 	}
+	// Two faults of one day can be pushed to the same evening slot: the
+	// first repair visit fixes both, rather than a second visit at the
+	// same time on the same lift.
+	for _, done := range g.repairs {
+		if at.Before(done[1]) && done[0].Before(at.Add(dur)) {
+			return
+		}
+	}
+	g.repairs = append(g.repairs, [2]time.Time{at, at.Add(dur)})
 	t1, t2 := g.f.technicians(c)
 	rec := MaintenanceRecord{ID: fmt.Sprintf("MR%sR%02d", l.Code, n), Lift: l.Code, Firm: g.f.Firms[fi].USCC, Kind: "repair",
 		StartedAt: at, EndedAt: at.Add(dur), Technicians: []string{t1, t2}, Items: g.items("repair"),

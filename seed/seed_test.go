@@ -3,6 +3,7 @@ package seed
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -518,4 +519,27 @@ func TestTechniciansKeepToOneSiteAtATime(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Two faults of one day whose repairs are pushed to the same evening slot
+// make one repair visit, not two records (and two inspection episodes) at
+// the same time on the same lift: a city load once failed on that key.
+func TestRepairsOfOneLiftDoNotOverlap(t *testing.T) {
+	f := generate(t, "demo", 1)
+	li := -1
+	for i := range f.Lifts {
+		if f.Lifts[i].IoT {
+			li = i
+			break
+		}
+	}
+	h := History{}
+	l := &f.Lifts[li]
+	g := histGen{f: f, l: l, r: rand.New(rand.NewPCG(1, 2)), h: &h, p: newPlanner(f), now: f.Opts.Now, start: f.Start}
+	at := f.Opts.Now.AddDate(0, -2, 0)
+	g.repair(0, at)
+	g.repair(1, at)
+	if len(h.Records) != 1 || len(h.Episodes) != 1 {
+		t.Fatalf("two repairs asked for at the same time gave %d records and %d episodes, want 1 and 1", len(h.Records), len(h.Episodes))
+	}
 }
