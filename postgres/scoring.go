@@ -55,6 +55,17 @@ const firmLiftsSQL = `SELECT lift_code FROM lift_contracts
 // offline episodes once and matches them to visits in memory
 // (scoring.Corroborate), which measured cheaper than a per-visit EXISTS.
 func (s *ScoreStore) LoadFirm(ctx context.Context, uscc string, p scoring.Period) (scoring.FirmInput, error) {
+	return s.loadFirm(ctx, uscc, p, true)
+}
+
+// LoadFirmEvents is LoadFirm without the maintenance records and episodes:
+// what an event-triggered run reads when it carries the visit indicators
+// (scoring.Carried).
+func (s *ScoreStore) LoadFirmEvents(ctx context.Context, uscc string, p scoring.Period) (scoring.FirmInput, error) {
+	return s.loadFirm(ctx, uscc, p, false)
+}
+
+func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period, visits bool) (scoring.FirmInput, error) {
 	in := scoring.FirmInput{USCC: uscc, Lifts: map[string]scoring.Lift{}}
 	endDate, startDate := sqlDate(p.End), sqlDate(p.Start)
 	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
@@ -89,79 +100,11 @@ func (s *ScoreStore) LoadFirm(ctx context.Context, uscc string, p scoring.Period
 			return fmt.Errorf("contracts: %w", MapErr(err))
 		}
 
-		rows, err = tx.Query(ctx, `
-			SELECT id, lift_code, kind, started_at, ended_at, technicians, countersigned FROM maintenance_records
-			WHERE firm_uscc = $1 AND started_at >= $2 AND started_at < $3`,
-			uscc, p.Start.Add(-30*scoring.Day), p.End)
-		if err != nil {
-			return fmt.Errorf("visits: %w", MapErr(err))
-		}
-		var v scoring.Visit
-		visited := map[string]bool{}
-		_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Lift, &v.Kind, &v.Start, &v.End, &v.Technicians, &v.Countersigned}, func() error {
-			in.Visits = append(in.Visits, v)
-			visited[v.Lift] = true
-			v.Technicians = nil // ForEachRow reuses v: give the next row its own slice
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("visits: %w", MapErr(err))
-		}
-		// Visits on lifts outside the firm's contracts still need the
-		// lift's IoT flag.
-		var extra []string
-		for l := range visited {
-			if _, ok := in.Lifts[l]; !ok {
-				extra = append(extra, l)
+		if visits {
+			if err := loadVisits(ctx, tx, uscc, p, &in); err != nil {
+				return err
 			}
 		}
-		if len(extra) > 0 {
-			rows, err = tx.Query(ctx, `SELECT registration_code, category, address || ' ' || building, installed_on, iot_connected FROM lifts WHERE registration_code = ANY($1)`, extra)
-			if err != nil {
-				return fmt.Errorf("visited lifts: %w", MapErr(err))
-			}
-			var l scoring.Lift
-			var installed time.Time
-			_, err = pgx.ForEachRow(rows, []any{&l.Code, &l.Category, &l.Site, &installed, &l.IoT}, func() error {
-				l.Installed = localDate(installed)
-				in.Lifts[l.Code] = l
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("visited lifts: %w", MapErr(err))
-			}
-		}
-		// The episodes that can corroborate (inspection mode) or excuse
-		// (offline) the visits: one indexed read, matched in memory by
-		// scoring.Corroborate.
-		var iot []string
-		for l := range visited {
-			if in.Lifts[l].IoT {
-				iot = append(iot, l)
-			}
-		}
-		sort.Strings(iot)
-		var eps []scoring.Episode
-		if len(iot) > 0 {
-			rows, err = tx.Query(ctx, `
-				SELECT lift_code, state, started_at, ended_at FROM episodes
-				WHERE lift_code = ANY($1) AND state IN ('inspection', 'offline') AND started_at >= $2 AND started_at < $3`,
-				iot, p.Start.Add(-30*scoring.Day-scoring.OfflineLookback), p.End)
-			if err != nil {
-				return fmt.Errorf("episodes: %w", MapErr(err))
-			}
-			var ep scoring.Episode
-			var end *time.Time
-			_, err = pgx.ForEachRow(rows, []any{&ep.Lift, &ep.State, &ep.Start, &end}, func() error {
-				ep.End = deref(end)
-				eps = append(eps, ep)
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("episodes: %w", MapErr(err))
-			}
-		}
-		scoring.Corroborate(in.Visits, eps, in.Lifts)
 
 		rows, err = tx.Query(ctx, `
 			SELECT i.id, i.lift_code, i.inspected_on, i.kind, i.result, i.next_due FROM inspections i
@@ -274,6 +217,86 @@ func (s *ScoreStore) LoadFirm(ctx context.Context, uscc string, p scoring.Period
 	return in, nil
 }
 
+// loadVisits reads the firm's maintenance records (from 30 days before the
+// period, to anchor the first interval) and matches them with the
+// inspection-mode and offline episodes of its IoT lifts.
+func loadVisits(ctx context.Context, tx pgx.Tx, uscc string, p scoring.Period, in *scoring.FirmInput) error {
+	rows, err := tx.Query(ctx, `
+		SELECT id, lift_code, kind, started_at, ended_at, technicians, countersigned FROM maintenance_records
+		WHERE firm_uscc = $1 AND started_at >= $2 AND started_at < $3`,
+		uscc, p.Start.Add(-30*scoring.Day), p.End)
+	if err != nil {
+		return fmt.Errorf("visits: %w", MapErr(err))
+	}
+	var v scoring.Visit
+	visited := map[string]bool{}
+	_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Lift, &v.Kind, &v.Start, &v.End, &v.Technicians, &v.Countersigned}, func() error {
+		in.Visits = append(in.Visits, v)
+		visited[v.Lift] = true
+		v.Technicians = nil // ForEachRow reuses v: give the next row its own slice
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("visits: %w", MapErr(err))
+	}
+	// Visits on lifts outside the firm's contracts still need the
+	// lift's IoT flag.
+	var extra []string
+	for l := range visited {
+		if _, ok := in.Lifts[l]; !ok {
+			extra = append(extra, l)
+		}
+	}
+	if len(extra) > 0 {
+		rows, err = tx.Query(ctx, `SELECT registration_code, category, address || ' ' || building, installed_on, iot_connected FROM lifts WHERE registration_code = ANY($1)`, extra)
+		if err != nil {
+			return fmt.Errorf("visited lifts: %w", MapErr(err))
+		}
+		var l scoring.Lift
+		var installed time.Time
+		_, err = pgx.ForEachRow(rows, []any{&l.Code, &l.Category, &l.Site, &installed, &l.IoT}, func() error {
+			l.Installed = localDate(installed)
+			in.Lifts[l.Code] = l
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("visited lifts: %w", MapErr(err))
+		}
+	}
+	// The episodes that can corroborate (inspection mode) or excuse
+	// (offline) the visits: one indexed read, matched in memory by
+	// scoring.Corroborate.
+	var iot []string
+	for l := range visited {
+		if in.Lifts[l].IoT {
+			iot = append(iot, l)
+		}
+	}
+	sort.Strings(iot)
+	var eps []scoring.Episode
+	if len(iot) > 0 {
+		rows, err = tx.Query(ctx, `
+			SELECT lift_code, state, started_at, ended_at FROM episodes
+			WHERE lift_code = ANY($1) AND state IN ('inspection', 'offline') AND started_at >= $2 AND started_at < $3`,
+			iot, p.Start.Add(-30*scoring.Day-scoring.OfflineLookback), p.End)
+		if err != nil {
+			return fmt.Errorf("episodes: %w", MapErr(err))
+		}
+		var ep scoring.Episode
+		var end *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&ep.Lift, &ep.State, &ep.Start, &end}, func() error {
+			ep.End = deref(end)
+			eps = append(eps, ep)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("episodes: %w", MapErr(err))
+		}
+	}
+	scoring.Corroborate(in.Visits, eps, in.Lifts)
+	return nil
+}
+
 func deref(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -369,12 +392,21 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			if err != nil {
 				return fmt.Errorf("encode dimensions of %s: %w", r.USCC, err)
 			}
+			var counts *string
+			if r.Counts != nil {
+				b, err := json.Marshal(r.Counts)
+				if err != nil {
+					return fmt.Errorf("encode counts of %s: %w", r.USCC, err)
+				}
+				c := string(b)
+				counts = &c
+			}
 			vetoes := r.Vetoes
 			if vetoes == nil {
 				vetoes = []string{}
 			}
 			scoreRows = append(scoreRows, []any{id, r.USCC, r.Score, r.Low, r.High, r.Grade, r.Provisional, r.Confidence,
-				int32(r.Rank), int32(r.Lifts), int64(math.Round(r.LiftDays)), vetoes, string(dims)})
+				int32(r.Rank), int32(r.Lifts), int64(math.Round(r.LiftDays)), vetoes, string(dims), counts})
 			usccs = append(usccs, r.USCC)
 			for _, e := range r.Evidence {
 				var lift *string
@@ -399,7 +431,7 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scores"},
-			[]string{"run_id", "firm_uscc", "score", "score_low", "score_high", "grade", "provisional", "confidence", "rank", "lifts", "lift_days", "vetoes", "dimensions"},
+			[]string{"run_id", "firm_uscc", "score", "score_low", "score_high", "grade", "provisional", "confidence", "rank", "lifts", "lift_days", "vetoes", "dimensions", "counts"},
 			pgx.CopyFromRows(scoreRows)); err != nil {
 			return fmt.Errorf("copy scores: %w", MapErr(err))
 		}
@@ -425,4 +457,77 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 		return 0, err
 	}
 	return id, nil
+}
+
+// Carried returns the visit part of the firm's latest score when that
+// score is of the period and model version and has its counts, and no
+// appeal on a maintenance record or a late interval was accepted since it
+// began (scoring.Carried).
+func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period) (scoring.Carried, bool, error) {
+	c := scoring.Carried{Lost: map[string]float64{}}
+	var started, start, end time.Time
+	var model string
+	var counts, dims []byte
+	err := s.db.Pool.QueryRow(ctx, `
+		SELECT s.run_id, r.started_at, r.model_version, r.period_start, r.period_end, s.counts, s.dimensions
+		FROM scores s JOIN score_runs r ON r.id = s.run_id
+		WHERE s.firm_uscc = $1 ORDER BY s.run_id DESC LIMIT 1`, uscc).
+		Scan(&c.RunID, &started, &model, &start, &end, &counts, &dims)
+	if err == pgx.ErrNoRows {
+		return scoring.Carried{}, false, nil
+	}
+	if err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("latest score: %w", MapErr(err))
+	}
+	if model != scoring.ModelVersion || !localDate(start).Equal(p.Start) || !localDate(end).Equal(p.End) || counts == nil {
+		return scoring.Carried{}, false, nil
+	}
+	var appealed bool
+	if err := s.db.Pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM appeals WHERE firm_uscc = $1 AND status = 'accepted'
+		               AND record_kind IN ('maintenance', 'lift') AND decided_at >= $2)`, uscc, started).Scan(&appealed); err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("appeals since run %d: %w", c.RunID, MapErr(err))
+	}
+	if appealed {
+		return scoring.Carried{}, false, nil
+	}
+	if err := json.Unmarshal(counts, &c.Counts); err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("run %d counts of %s: %w", c.RunID, uscc, err)
+	}
+	var dimensions map[string]struct {
+		Indicators map[string]struct {
+			Lost float64 `json:"lost"`
+		} `json:"indicators"`
+	}
+	if err := json.Unmarshal(dims, &dimensions); err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("run %d dimensions of %s: %w", c.RunID, uscc, err)
+	}
+	for _, d := range dimensions {
+		for key, ir := range d.Indicators {
+			if scoring.IsVisitIndicator(key) {
+				c.Lost[key] = ir.Lost
+			}
+		}
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT indicator, points::float8, record_kind, record_id, coalesce(lift_code, ''), occurred_at, detail
+		FROM score_evidence
+		WHERE run_id = $1 AND firm_uscc = $2 AND indicator = ANY($3) AND NOT detail ? 'city_prior'`,
+		c.RunID, uscc, scoring.VisitIndicators)
+	if err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("run %d evidence of %s: %w", c.RunID, uscc, MapErr(err))
+	}
+	var e scoring.Evidence
+	var points float64
+	var at *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&e.Indicator, &points, &e.Kind, &e.ID, &e.Lift, &at, &e.Detail}, func() error {
+		e.Weight, e.At = -points, deref(at)
+		c.Evidence = append(c.Evidence, e)
+		e.Detail = nil // ForEachRow reuses e: give the next row its own map
+		return nil
+	})
+	if err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("run %d evidence of %s: %w", c.RunID, uscc, MapErr(err))
+	}
+	return c, true, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,24 +47,37 @@ func BenchmarkScoreCity(b *testing.B) {
 			b.ReportMetric(float64(n), "rows")
 		}
 	})
-	var firm string
+	var median, largest string
 	b.Run("full rescore", func(b *testing.B) {
 		for b.Loop() {
 			_, rs, err := eng.ScoreAll(ctx, "manual")
 			if err != nil {
 				b.Fatal(err)
 			}
-			// The median-sized firm, for the one-firm benchmark.
-			firm = medianFirm(rs)
+			median, largest = medianFirm(rs), largestFirm(rs)
 		}
 	})
-	b.Run("one-firm rescore", func(b *testing.B) {
-		for b.Loop() {
-			if _, _, err := eng.ScoreFirms(ctx, []string{firm}, "event"); err != nil {
-				b.Fatal(err)
+	// After an event (an entrapment closed, an inspection failed) the
+	// scheduler rescores the firm with trigger "event": its visit
+	// indicators are carried from its latest score. "manual" reads the
+	// firm in full.
+	for _, c := range []struct{ name, trigger string }{
+		{"one-firm rescore after an event, median firm", "event"},
+		{"one-firm rescore after an event, largest firm", "event"},
+		{"one-firm full read, largest firm", "manual"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			firm := median
+			if strings.Contains(c.name, "largest") {
+				firm = largest
 			}
-		}
-	})
+			for b.Loop() {
+				if _, _, err := eng.ScoreFirms(ctx, []string{firm}, c.trigger); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // plainPass reads, with no joins and no per-row logic, every row a full
@@ -110,4 +124,14 @@ func medianFirm(rs []scoring.Result) string {
 	sorted := append([]scoring.Result(nil), rs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Lifts < sorted[j].Lifts })
 	return sorted[len(sorted)/2].USCC
+}
+
+func largestFirm(rs []scoring.Result) string {
+	best := rs[0]
+	for _, r := range rs[1:] {
+		if r.Lifts > best.Lifts {
+			best = r
+		}
+	}
+	return best.USCC
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -403,4 +404,96 @@ func TestSchedulerRescoresOnNotification(t *testing.T) {
 			t.Errorf("event run scored %d firms, want 1", firms)
 		}
 	})
+}
+
+// An event-triggered run reads the firm's events but carries its visit
+// indicators from its latest score; a manual run reads everything. An
+// appeal accepted on a maintenance record stops the carry.
+func TestEventRunCarriesVisitIndicators(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.DB(t)
+	f := seedScoringFixture(t, db)
+	eng := newEngine(db)
+	st := postgres.NewScoreStore(db)
+	_, rs, err := eng.ScoreAll(ctx, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := find(t, rs, f.firmA)
+
+	// A second late entrapment (scoring-relevant: the event) and a visit
+	// filed after the score (not an event: counted by the next full run).
+	exec(t, db, `INSERT INTO entrapments (id, lift_code, firm_uscc, occurred_at, arrived_at, released_at, cause) VALUES
+	      ('EN2', $1, $2, '2025-05-20 20:00+08', '2025-05-20 21:10+08', '2025-05-20 21:20+08', 'equipment')`, f.iotLift, f.firmA)
+	exec(t, db, `INSERT INTO maintenance_records (id, lift_code, firm_uscc, kind, started_at, ended_at, technicians, countersigned)
+	      VALUES ('MRLATE', $1, $2, 'half_monthly', '2025-05-30 09:00+08', '2025-05-30 09:05+08', '{T1}', false)`, f.oldLift, f.firmA)
+
+	c, ok, err := st.Carried(ctx, f.firmA, scoring.RollingYear(scoreNow))
+	if err != nil || !ok {
+		t.Fatalf("carried: ok %v, err %v", ok, err)
+	}
+	_, evRs, err := eng.ScoreFirms(ctx, []string{f.firmA}, "event")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := evRs[0]
+	_, fullRs, err := eng.ScoreFirms(ctx, []string{f.firmA}, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := fullRs[0]
+
+	for _, key := range scoring.VisitIndicators {
+		if ev.Counts[key] != c.Counts[key] || ev.Counts[key] != before.Counts[key] {
+			t.Errorf("%s: event run counted %+v, want the carried %+v", key, ev.Counts[key], before.Counts[key])
+		}
+	}
+	if full.Counts[scoring.IndShortVisits] == before.Counts[scoring.IndShortVisits] {
+		t.Errorf("the manual run did not read the visit filed since: %+v", full.Counts[scoring.IndShortVisits])
+	}
+	for _, key := range []string{scoring.IndLateArrival, scoring.IndArrivalTime, scoring.IndEntrapmentRatio} {
+		if ev.Counts[key] != full.Counts[key] {
+			t.Errorf("%s: event run %+v, full run %+v: the event run must read entrapments", key, ev.Counts[key], full.Counts[key])
+		}
+		if ev.Counts[key] == before.Counts[key] && key != scoring.IndEntrapmentRatio {
+			t.Errorf("%s: unchanged after a new entrapment: %+v", key, ev.Counts[key])
+		}
+	}
+	// The carried evidence is stored again with the new run and adds up.
+	var rows int
+	var sum float64
+	if err := db.Pool.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum(points), 0)::float8 FROM score_evidence
+		WHERE run_id = (SELECT max(run_id) - 1 FROM scores WHERE firm_uscc = $1) AND firm_uscc = $1 AND indicator = $2`,
+		f.firmA, scoring.IndNotCountersigned).Scan(&rows, &sum); err != nil {
+		t.Fatal(err)
+	}
+	lost := ev.Dimensions[scoring.DimAuthenticity].Indicators[scoring.IndNotCountersigned].Lost
+	if rows == 0 || math.Abs(-sum-lost) > 0.011 {
+		t.Errorf("event run's %s evidence: %d rows summing to %.4f, loss %.2f", scoring.IndNotCountersigned, rows, sum, lost)
+	}
+
+	exec(t, db, `INSERT INTO appeals (firm_uscc, record_kind, record_id, reason, status, decided_at)
+	      VALUES ($1, 'maintenance', 'MRO20', '记录有误', 'accepted', now())`, f.firmA)
+	if _, ok, err := st.Carried(ctx, f.firmA, scoring.RollingYear(scoreNow)); err != nil || ok {
+		t.Errorf("after an accepted appeal on a visit: carry offered %v (err %v), want a full read", ok, err)
+	}
+}
+
+func find(t *testing.T, rs []scoring.Result, uscc string) scoring.Result {
+	t.Helper()
+	for _, r := range rs {
+		if r.USCC == uscc {
+			return r
+		}
+	}
+	t.Fatalf("no result for %s", uscc)
+	return scoring.Result{}
+}
+
+func exec(t *testing.T, db *postgres.DB, sql string, args ...any) {
+	t.Helper()
+	if _, err := db.Pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }

@@ -23,6 +23,13 @@ type Store interface {
 	Firms(ctx context.Context) ([]string, error)
 	// LoadFirm reads one firm's inputs for the period.
 	LoadFirm(ctx context.Context, uscc string, p Period) (FirmInput, error)
+	// LoadFirmEvents reads one firm's inputs for the period except its
+	// maintenance records and telemetry episodes (Visits is empty).
+	LoadFirmEvents(ctx context.Context, uscc string, p Period) (FirmInput, error)
+	// Carried returns the visit part of the firm's latest score for the
+	// period and ModelVersion; ok is false when there is none to carry
+	// (no such score, or an appeal on a visit record accepted since).
+	Carried(ctx context.Context, uscc string, p Period) (c Carried, ok bool, err error)
 	// LatestBaseline returns the latest full run of ModelVersion and its
 	// baseline; ok is false when there is none.
 	LatestBaseline(ctx context.Context) (run Run, b Baseline, ok bool, err error)
@@ -104,7 +111,13 @@ func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string)
 	if len(usccs) == 0 {
 		return Run{}, nil, lifttrust.Errorf(lifttrust.ErrNotFound, "no such firm to score")
 	}
-	ms, sum, err := e.measure(ctx, usccs, p)
+	var ms []Measures
+	var sum string
+	if trigger == "event" {
+		ms, sum, err = e.measureEvent(ctx, usccs, p, b)
+	} else {
+		ms, sum, err = e.measure(ctx, usccs, p)
+	}
 	if err != nil {
 		return Run{}, nil, err
 	}
@@ -136,6 +149,46 @@ func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string)
 	run.ID = id
 	e.Log.Info("rescored firms", "run", id, "firms", usccs, "trigger", trigger, "took", time.Since(wall).Round(time.Millisecond))
 	return run, rs, nil
+}
+
+// measureEvent measures firms for a run an event triggered: each firm's
+// visit indicators are carried from its latest score when the store offers
+// them (Carried), so only its contracts, inspections, faults,
+// entrapments, complaints and penalties are read; otherwise, or when the
+// carried part cannot be explained record by record (CarryIsStale), the
+// firm is read in full. The checksum covers what was read and the runs
+// carried from.
+func (e *Engine) measureEvent(ctx context.Context, firms []string, p Period, b Baseline) ([]Measures, string, error) {
+	ms := make([]Measures, 0, len(firms))
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s|event\n", ModelVersion, p.Start.Format(time.RFC3339), p.End.Format(time.RFC3339), e.Config.ArrivalLimit)
+	for _, f := range firms {
+		c, ok, err := e.Store.Carried(ctx, f, p)
+		if err != nil {
+			return nil, "", fmt.Errorf("carried visit indicators of %s: %w", f, err)
+		}
+		if ok {
+			in, err := e.Store.LoadFirmEvents(ctx, f, p)
+			if err != nil {
+				return nil, "", fmt.Errorf("load firm %s: %w", f, err)
+			}
+			m := Carry(Measure(in, p, e.Config), c)
+			if !CarryIsStale(scoreOne(m, b), c) {
+				ms = append(ms, m)
+				h.Write(Checksum(in))
+				fmt.Fprintf(h, "carried from run %d\n", c.RunID)
+				continue
+			}
+			e.Log.Info("carried visit indicators would cost points without records; reading the firm in full", "firm", f, "run", c.RunID)
+		}
+		in, err := e.Store.LoadFirm(ctx, f, p)
+		if err != nil {
+			return nil, "", fmt.Errorf("load firm %s: %w", f, err)
+		}
+		ms = append(ms, Measure(in, p, e.Config))
+		h.Write(Checksum(in))
+	}
+	return ms, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // measure loads and measures firms with a few workers; the checksum covers

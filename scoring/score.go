@@ -41,10 +41,10 @@ const minCellLiftDays = 3650
 const MaxEvidencePerIndicator = 2000
 
 // The firm factor: how far a firm's other records may move its prior from
-// the city's (×1/4 to ×4), and the expected bad units at which one
+// the city's (×1/10 to ×10), and the expected bad units at which one
 // indicator counts half as much as it can in the factor.
 const (
-	maxFirmFactor   = 4.0
+	maxFirmFactor   = 10.0
 	factorHalfUnits = 5.0
 )
 
@@ -229,6 +229,10 @@ type Result struct {
 	Vetoes      []string
 	Dimensions  map[Dimension]DimensionResult
 	Evidence    []Evidence // only records that cost points
+	// Counts are the unrounded tallies the score came from, by indicator
+	// key (as Measure counted them), stored so that an event-triggered
+	// run can carry the visit indicators forward (Carried).
+	Counts map[string]Count
 }
 
 // Score turns measures into results with the baseline's priors. Ranks are
@@ -244,7 +248,11 @@ func Score(ms []Measures, b Baseline) []Result {
 }
 
 func scoreOne(m Measures, b Baseline) Result {
-	r := Result{USCC: m.USCC, Lifts: m.Lifts, LiftDays: round(m.LiftDays, 2), Vetoes: m.Vetoes, Dimensions: map[Dimension]DimensionResult{}}
+	r := Result{USCC: m.USCC, Lifts: m.Lifts, LiftDays: round(m.LiftDays, 2), Vetoes: m.Vetoes, Dimensions: map[Dimension]DimensionResult{},
+		Counts: make(map[string]Count, len(Indicators))}
+	for i, ind := range Indicators {
+		r.Counts[ind.Key] = m.Counts[i]
+	}
 	for _, d := range Dimensions {
 		r.Dimensions[d] = DimensionResult{Indicators: map[string]IndicatorResult{}}
 	}
