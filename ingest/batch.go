@@ -23,7 +23,7 @@ type Batch struct {
 	DeadLetters []DeadLetter
 	// Notifications sent in the same transaction (postgres.Notify).
 	LiftsChanged []string // registration codes whose public page changed
-	ScoreNeeded  []string // firm USCCs to rescore now
+	ScoreNeeded  []string // firms to rescore now, as scoring.ScoreNeed entries ("USCC:entrapments")
 
 	// RescueMisses is set by WriteBatch: how many rescues matched no
 	// entrapment and went to dead_letters instead.

@@ -775,7 +775,7 @@ func TestEntrapmentAndOfflineEpisodes(t *testing.T) {
 	send(pubMsg{ingest.Topic(prefix, ingest.KindRescues, firm), mustJSON(rescue)})
 	waitFor("the release closes the incident", `SELECT count(*) FROM entrapments WHERE lift_code = $1 AND released_at IS NOT NULL AND cause = 'misuse'`, 1)
 	waitFor("and the trapped episode", `SELECT count(*) FROM episodes WHERE lift_code = $1 AND state = 'trapped' AND ended_at IS NOT NULL`, 1)
-	heard(postgres.ChanScoreNeeded, firm)
+	heard(postgres.ChanScoreNeeded, firm+":entrapments")
 
 	// The lift now falls silent: after 2 s it is offline from its last heartbeat.
 	waitFor("silence opens an offline episode", `SELECT count(*) FROM episodes WHERE lift_code = $1 AND state = 'offline' AND ended_at IS NULL`, 1)

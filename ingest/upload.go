@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lifttrust"
+	"lifttrust/scoring"
 )
 
 // MaxUploadRecords bounds one bulk upload (the HTTP body limit bounds bytes).
@@ -148,7 +149,10 @@ func (u *Uploader) Upload(ctx context.Context, user UploadUser, kind string, rec
 			}
 		}
 	}
-	b.LiftsChanged, b.ScoreNeeded = keys(changed), keys(score)
+	b.LiftsChanged = keys(changed)
+	for _, firm := range keys(score) {
+		b.ScoreNeeded = append(b.ScoreNeeded, scoring.ScoreNeed{USCC: firm, Read: scoring.Inspections}.String())
+	}
 	if err := u.store.WriteBatch(ctx, b); err != nil {
 		return UploadResult{}, fmt.Errorf("store upload: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifttrust"
+	"lifttrust/scoring"
 )
 
 // item is one received message on its way to PostgreSQL: decoded (msg) or
@@ -236,7 +237,7 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 	}
 	latest := map[string]int{}
 	changed := map[string]struct{}{}
-	score := map[string]struct{}{}
+	score := map[string]scoring.Parts{} // firm -> the parts of its records that changed
 	for i := range items {
 		it := &items[i]
 		if it.rej == nil {
@@ -285,7 +286,7 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			b.Episodes = append(b.Episodes, ops...)
 			b.Rescues = append(b.Rescues, RescueItem{Firm: m.ID, Topic: it.topic, Payload: it.payload, Rescue: m.Rescue})
 			if m.Rescue.Stage == "released" || m.Rescue.Stage == "false_alarm" {
-				score[m.ID] = struct{}{}
+				score[m.ID] |= scoring.Entrapments
 			}
 			changed[lift] = struct{}{}
 		case KindMaintenance:
@@ -295,14 +296,16 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			b.Inspections = append(b.Inspections, InspectionItem{Agency: m.ID, Source: "mqtt", Inspection: m.Inspection})
 			if m.Inspection.Result == "fail" {
 				if firm, _ := w.dir.Lift(lift); firm != "" {
-					score[firm] = struct{}{}
+					score[firm] |= scoring.Inspections
 				}
 			}
 			changed[lift] = struct{}{}
 		}
 	}
 	b.LiftsChanged = keys(changed)
-	b.ScoreNeeded = keys(score)
+	for firm, read := range score {
+		b.ScoreNeeded = append(b.ScoreNeeded, scoring.ScoreNeed{USCC: firm, Read: read}.String())
+	}
 	return b, next
 }
 

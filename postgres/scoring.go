@@ -55,17 +55,17 @@ const firmLiftsSQL = `SELECT lift_code FROM lift_contracts
 // offline episodes once and matches them to visits in memory
 // (scoring.Corroborate), which measured cheaper than a per-visit EXISTS.
 func (s *ScoreStore) LoadFirm(ctx context.Context, uscc string, p scoring.Period) (scoring.FirmInput, error) {
-	return s.loadFirm(ctx, uscc, p, true)
+	return s.loadFirm(ctx, uscc, p, scoring.AllParts)
 }
 
-// LoadFirmEvents is LoadFirm without the maintenance records and episodes:
-// what an event-triggered run reads when it carries the visit indicators
-// (scoring.Carried).
-func (s *ScoreStore) LoadFirmEvents(ctx context.Context, uscc string, p scoring.Period) (scoring.FirmInput, error) {
-	return s.loadFirm(ctx, uscc, p, false)
+// LoadFirmParts is LoadFirm reading only the parts in read, plus the
+// contracts, complaints, penalties and accepted appeals (small): what a
+// run after an event reads when it carries the rest (scoring.Carried).
+func (s *ScoreStore) LoadFirmParts(ctx context.Context, uscc string, p scoring.Period, read scoring.Parts) (scoring.FirmInput, error) {
+	return s.loadFirm(ctx, uscc, p, read)
 }
 
-func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period, visits bool) (scoring.FirmInput, error) {
+func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period, read scoring.Parts) (scoring.FirmInput, error) {
 	in := scoring.FirmInput{USCC: uscc, Lifts: map[string]scoring.Lift{}}
 	endDate, startDate := sqlDate(p.End), sqlDate(p.Start)
 	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
@@ -100,18 +100,20 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			return fmt.Errorf("contracts: %w", MapErr(err))
 		}
 
-		if visits {
+		if read&scoring.Visits != 0 {
 			if err := loadVisits(ctx, tx, uscc, p, &in); err != nil {
 				return err
 			}
 		}
 
-		rows, err = tx.Query(ctx, `
-			SELECT i.id, i.lift_code, i.inspected_on, i.kind, i.result, i.next_due FROM inspections i
-			WHERE i.lift_code IN (`+firmLiftsSQL+`) AND i.inspected_on >= $3::date - 400 AND i.inspected_on < $2::date`,
-			uscc, endDate, startDate)
-		if err != nil {
-			return fmt.Errorf("inspections: %w", MapErr(err))
+		if read&scoring.Inspections != 0 {
+			rows, err = tx.Query(ctx, `
+				SELECT i.id, i.lift_code, i.inspected_on, i.kind, i.result, i.next_due FROM inspections i
+				WHERE i.lift_code IN (`+firmLiftsSQL+`) AND i.inspected_on >= $3::date - 400 AND i.inspected_on < $2::date`,
+				uscc, endDate, startDate)
+			if err != nil {
+				return fmt.Errorf("inspections: %w", MapErr(err))
+			}
 		}
 		var x scoring.Inspection
 		var on time.Time
@@ -128,14 +130,16 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			return fmt.Errorf("inspections: %w", MapErr(err))
 		}
 
-		// Misuse and external causes never count: filter them here.
-		rows, err = tx.Query(ctx, `
-			SELECT e.id, e.lift_code, e.code, e.raised_at, coalesce(e.cause, '') FROM events e
-			WHERE e.lift_code IN (`+firmLiftsSQL+`) AND e.raised_at >= $4 AND e.raised_at < $5
-			  AND e.code BETWEEN 1 AND 10 AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
-			uscc, endDate, startDate, p.Start, p.End)
-		if err != nil {
-			return fmt.Errorf("faults: %w", MapErr(err))
+		if read&scoring.Faults != 0 {
+			// Misuse and external causes never count: filter them here.
+			rows, err = tx.Query(ctx, `
+				SELECT e.id, e.lift_code, e.code, e.raised_at, coalesce(e.cause, '') FROM events e
+				WHERE e.lift_code IN (`+firmLiftsSQL+`) AND e.raised_at >= $4 AND e.raised_at < $5
+				  AND e.code BETWEEN 1 AND 10 AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
+				uscc, endDate, startDate, p.Start, p.End)
+			if err != nil {
+				return fmt.Errorf("faults: %w", MapErr(err))
+			}
 		}
 		var f scoring.Fault
 		_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.Lift, &f.Code, &f.Raised, &f.Cause}, func() error {
@@ -146,11 +150,13 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			return fmt.Errorf("faults: %w", MapErr(err))
 		}
 
-		rows, err = tx.Query(ctx, `
-			SELECT id, lift_code, occurred_at, arrived_at, released_at, false_alarm, coalesce(cause, '') FROM entrapments
-			WHERE firm_uscc = $1 AND occurred_at >= $2 AND occurred_at < $3`, uscc, p.Start, p.End)
-		if err != nil {
-			return fmt.Errorf("entrapments: %w", MapErr(err))
+		if read&scoring.Entrapments != 0 {
+			rows, err = tx.Query(ctx, `
+				SELECT id, lift_code, occurred_at, arrived_at, released_at, false_alarm, coalesce(cause, '') FROM entrapments
+				WHERE firm_uscc = $1 AND occurred_at >= $2 AND occurred_at < $3`, uscc, p.Start, p.End)
+			if err != nil {
+				return fmt.Errorf("entrapments: %w", MapErr(err))
+			}
 		}
 		var en scoring.Entrapment
 		var arrived, released *time.Time
@@ -459,12 +465,12 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 	return id, nil
 }
 
-// Carried returns the visit part of the firm's latest score when that
+// Carried returns the carry parts of the firm's latest score when that
 // score is of the period and model version and has its counts, and no
-// appeal on a maintenance record or a late interval was accepted since it
-// began (scoring.Carried).
-func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period) (scoring.Carried, bool, error) {
-	c := scoring.Carried{Lost: map[string]float64{}}
+// appeal on a record of those parts was accepted since it began
+// (scoring.Carried).
+func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period, carry scoring.Parts) (scoring.Carried, bool, error) {
+	c := scoring.Carried{Parts: carry, Lost: map[string]float64{}}
 	var started, start, end time.Time
 	var model string
 	var counts, dims []byte
@@ -482,14 +488,21 @@ func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period)
 	if model != scoring.ModelVersion || !localDate(start).Equal(p.Start) || !localDate(end).Equal(p.End) || counts == nil {
 		return scoring.Carried{}, false, nil
 	}
-	var appealed bool
-	if err := s.db.Pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM appeals WHERE firm_uscc = $1 AND status = 'accepted'
-		               AND record_kind IN ('maintenance', 'lift') AND decided_at >= $2)`, uscc, started).Scan(&appealed); err != nil {
+	// An appeal accepted since that score on a record of a carried part
+	// changes the part: no carry.
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT DISTINCT record_kind FROM appeals WHERE firm_uscc = $1 AND status = 'accepted' AND decided_at >= $2`, uscc, started)
+	if err != nil {
 		return scoring.Carried{}, false, fmt.Errorf("appeals since run %d: %w", c.RunID, MapErr(err))
 	}
-	if appealed {
-		return scoring.Carried{}, false, nil
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return scoring.Carried{}, false, fmt.Errorf("appeals since run %d: %w", c.RunID, MapErr(err))
+	}
+	for _, k := range kinds {
+		if scoring.PartOf(k)&carry != 0 {
+			return scoring.Carried{}, false, nil
+		}
 	}
 	if err := json.Unmarshal(counts, &c.Counts); err != nil {
 		return scoring.Carried{}, false, fmt.Errorf("run %d counts of %s: %w", c.RunID, uscc, err)
@@ -504,16 +517,14 @@ func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period)
 	}
 	for _, d := range dimensions {
 		for key, ir := range d.Indicators {
-			if scoring.IsVisitIndicator(key) {
-				c.Lost[key] = ir.Lost
-			}
+			c.Lost[key] = ir.Lost
 		}
 	}
-	rows, err := s.db.Pool.Query(ctx, `
+	rows, err = s.db.Pool.Query(ctx, `
 		SELECT indicator, points::float8, record_kind, record_id, coalesce(lift_code, ''), occurred_at, detail
 		FROM score_evidence
 		WHERE run_id = $1 AND firm_uscc = $2 AND indicator = ANY($3) AND NOT detail ? 'city_prior'`,
-		c.RunID, uscc, scoring.VisitIndicators)
+		c.RunID, uscc, carry.Indicators())
 	if err != nil {
 		return scoring.Carried{}, false, fmt.Errorf("run %d evidence of %s: %w", c.RunID, uscc, MapErr(err))
 	}

@@ -142,7 +142,10 @@ func (s *ScoreStore) DecideAppeal(ctx context.Context, id int64, accept bool, re
 		if err := audit(ctx, tx, by, "appeal."+status, a); err != nil {
 			return err
 		}
-		return Notify(ctx, tx, ChanScoreNeeded, []string{a.FirmUSCC})
+		// Rescore reading the part the record belongs to (a complaint or a
+		// penalty is always read).
+		need := scoring.ScoreNeed{USCC: a.FirmUSCC, Read: scoring.PartOf(a.RecordKind)}
+		return Notify(ctx, tx, ChanScoreNeeded, []string{need.String()})
 	})
 	if err != nil {
 		return Appeal{}, err

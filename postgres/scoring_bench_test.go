@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -57,22 +56,27 @@ func BenchmarkScoreCity(b *testing.B) {
 			median, largest = medianFirm(rs), largestFirm(rs)
 		}
 	})
-	// After an event (an entrapment closed, an inspection failed) the
-	// scheduler rescores the firm with trigger "event": its visit
-	// indicators are carried from its latest score. "manual" reads the
-	// firm in full.
-	for _, c := range []struct{ name, trigger string }{
-		{"one-firm rescore after an event, median firm", "event"},
-		{"one-firm rescore after an event, largest firm", "event"},
-		{"one-firm full read, largest firm", "manual"},
+	// After an event the scheduler rescores the firm reading only the
+	// part of its records the event changed and carrying the rest from
+	// its latest score (scoring.ScoreChanged); "manual" reads it in full.
+	for _, c := range []struct {
+		name    string
+		largest bool
+		read    scoring.Parts
+	}{
+		{"one-firm rescore after an entrapment, median firm", false, scoring.Entrapments},
+		{"one-firm rescore after an entrapment, largest firm", true, scoring.Entrapments},
+		{"one-firm rescore after a failed inspection, largest firm", true, scoring.Inspections},
+		{"one-firm rescore reading all but the visits, largest firm", true, scoring.EventParts},
+		{"one-firm full read, largest firm", true, scoring.AllParts},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			firm := median
-			if strings.Contains(c.name, "largest") {
+			if c.largest {
 				firm = largest
 			}
 			for b.Loop() {
-				if _, _, err := eng.ScoreFirms(ctx, []string{firm}, c.trigger); err != nil {
+				if _, _, err := eng.ScoreChanged(ctx, map[string]scoring.Parts{firm: c.read}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -286,8 +286,8 @@ func TestScoreRunStoredAndAppealed(t *testing.T) {
 		if _, err := st.DecideAppeal(ctx, appealID, true, "核实终端故障 / monitor fault confirmed", postgres.Actor{Name: "inspector"}); err != nil {
 			t.Fatal(err)
 		}
-		if got := waitNote(postgres.ChanScoreNeeded); got != f.firmA {
-			t.Fatalf("score_needed payload %q", got)
+		if got := waitNote(postgres.ChanScoreNeeded); got != f.firmA+":visits" {
+			t.Fatalf("score_needed payload %q, want the firm and the part of the record: %s:visits", got, f.firmA)
 		}
 		run3, rs3, err := eng.ScoreFirms(ctx, []string{f.firmA}, "appeal")
 		if err != nil {
@@ -406,33 +406,42 @@ func TestSchedulerRescoresOnNotification(t *testing.T) {
 	})
 }
 
-// An event-triggered run reads the firm's events but carries its visit
-// indicators from its latest score; a manual run reads everything. An
-// appeal accepted on a maintenance record stops the carry.
-func TestEventRunCarriesVisitIndicators(t *testing.T) {
+// A run after an event reads the parts the event changed and carries the
+// rest from the firm's latest score; a manual run reads everything. An
+// appeal accepted on a carried record stops the carry.
+func TestEventRunCarriesUnchangedParts(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.DB(t)
 	f := seedScoringFixture(t, db)
 	eng := newEngine(db)
 	st := postgres.NewScoreStore(db)
+	p := scoring.RollingYear(scoreNow)
 	_, rs, err := eng.ScoreAll(ctx, "manual")
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := find(t, rs, f.firmA)
 
-	// A second late entrapment (scoring-relevant: the event) and a visit
-	// filed after the score (not an event: counted by the next full run).
+	// A second late entrapment (the event), and records of other parts
+	// filed since the score: a short, unsigned visit and a failed
+	// inspection.
 	exec(t, db, `INSERT INTO entrapments (id, lift_code, firm_uscc, occurred_at, arrived_at, released_at, cause) VALUES
 	      ('EN2', $1, $2, '2025-05-20 20:00+08', '2025-05-20 21:10+08', '2025-05-20 21:20+08', 'equipment')`, f.iotLift, f.firmA)
 	exec(t, db, `INSERT INTO maintenance_records (id, lift_code, firm_uscc, kind, started_at, ended_at, technicians, countersigned)
 	      VALUES ('MRLATE', $1, $2, 'half_monthly', '2025-05-30 09:00+08', '2025-05-30 09:05+08', '{T1}', false)`, f.oldLift, f.firmA)
+	exec(t, db, `INSERT INTO inspections (id, lift_code, agency_uscc, inspected_on, kind, result, next_due)
+	      SELECT 'IN9', $1, agency_uscc, '2025-05-25', 'periodic', 'fail', '2025-06-25' FROM inspections WHERE id = 'IN1'`, f.iotLift)
 
-	c, ok, err := st.Carried(ctx, f.firmA, scoring.RollingYear(scoreNow))
+	c, ok, err := st.Carried(ctx, f.firmA, p, scoring.AllParts&^scoring.Entrapments)
 	if err != nil || !ok {
 		t.Fatalf("carried: ok %v, err %v", ok, err)
 	}
-	_, evRs, err := eng.ScoreFirms(ctx, []string{f.firmA}, "event")
+	_, entRs, err := eng.ScoreChanged(ctx, map[string]scoring.Parts{f.firmA: scoring.Entrapments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent := entRs[0]
+	_, evRs, err := eng.ScoreFirms(ctx, []string{f.firmA}, "event") // every part but the visits
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,23 +452,25 @@ func TestEventRunCarriesVisitIndicators(t *testing.T) {
 	}
 	full := fullRs[0]
 
-	for _, key := range scoring.VisitIndicators {
-		if ev.Counts[key] != c.Counts[key] || ev.Counts[key] != before.Counts[key] {
-			t.Errorf("%s: event run counted %+v, want the carried %+v", key, ev.Counts[key], before.Counts[key])
+	for _, key := range (scoring.AllParts &^ scoring.Entrapments).Indicators() {
+		if ent.Counts[key] != c.Counts[key] || ent.Counts[key] != before.Counts[key] {
+			t.Errorf("%s: the entrapment run counted %+v, want the carried %+v", key, ent.Counts[key], before.Counts[key])
 		}
 	}
-	if full.Counts[scoring.IndShortVisits] == before.Counts[scoring.IndShortVisits] {
-		t.Errorf("the manual run did not read the visit filed since: %+v", full.Counts[scoring.IndShortVisits])
-	}
-	for _, key := range []string{scoring.IndLateArrival, scoring.IndArrivalTime, scoring.IndEntrapmentRatio} {
-		if ev.Counts[key] != full.Counts[key] {
-			t.Errorf("%s: event run %+v, full run %+v: the event run must read entrapments", key, ev.Counts[key], full.Counts[key])
-		}
-		if ev.Counts[key] == before.Counts[key] && key != scoring.IndEntrapmentRatio {
-			t.Errorf("%s: unchanged after a new entrapment: %+v", key, ev.Counts[key])
+	for _, key := range []string{scoring.IndLateArrival, scoring.IndArrivalTime} {
+		if ent.Counts[key] != full.Counts[key] || ent.Counts[key] == before.Counts[key] {
+			t.Errorf("%s: entrapment run %+v, full run %+v, before %+v: the entrapment run must read entrapments",
+				key, ent.Counts[key], full.Counts[key], before.Counts[key])
 		}
 	}
-	// The carried evidence is stored again with the new run and adds up.
+	if ev.Counts[scoring.IndInspectionFail] != full.Counts[scoring.IndInspectionFail] || ev.Counts[scoring.IndInspectionFail] == before.Counts[scoring.IndInspectionFail] {
+		t.Errorf("the event run did not read the failed inspection: %+v", ev.Counts[scoring.IndInspectionFail])
+	}
+	if ev.Counts[scoring.IndShortVisits] != before.Counts[scoring.IndShortVisits] || full.Counts[scoring.IndShortVisits] == before.Counts[scoring.IndShortVisits] {
+		t.Errorf("visits: event run %+v (want carried %+v), manual run %+v (want read)",
+			ev.Counts[scoring.IndShortVisits], before.Counts[scoring.IndShortVisits], full.Counts[scoring.IndShortVisits])
+	}
+	// The carried evidence is stored again with the event run and adds up.
 	var rows int
 	var sum float64
 	if err := db.Pool.QueryRow(ctx, `
@@ -475,8 +486,11 @@ func TestEventRunCarriesVisitIndicators(t *testing.T) {
 
 	exec(t, db, `INSERT INTO appeals (firm_uscc, record_kind, record_id, reason, status, decided_at)
 	      VALUES ($1, 'maintenance', 'MRO20', '记录有误', 'accepted', now())`, f.firmA)
-	if _, ok, err := st.Carried(ctx, f.firmA, scoring.RollingYear(scoreNow)); err != nil || ok {
-		t.Errorf("after an accepted appeal on a visit: carry offered %v (err %v), want a full read", ok, err)
+	if _, ok, err := st.Carried(ctx, f.firmA, p, scoring.Visits); err != nil || ok {
+		t.Errorf("after an accepted appeal on a visit: carry of the visits offered %v (err %v), want a read", ok, err)
+	}
+	if _, ok, err := st.Carried(ctx, f.firmA, p, scoring.Inspections); err != nil || !ok {
+		t.Errorf("an appeal on a visit stopped the carry of inspections: ok %v, err %v", ok, err)
 	}
 }
 

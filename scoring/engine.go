@@ -23,13 +23,13 @@ type Store interface {
 	Firms(ctx context.Context) ([]string, error)
 	// LoadFirm reads one firm's inputs for the period.
 	LoadFirm(ctx context.Context, uscc string, p Period) (FirmInput, error)
-	// LoadFirmEvents reads one firm's inputs for the period except its
-	// maintenance records and telemetry episodes (Visits is empty).
-	LoadFirmEvents(ctx context.Context, uscc string, p Period) (FirmInput, error)
-	// Carried returns the visit part of the firm's latest score for the
+	// LoadFirmParts is LoadFirm reading only the parts in read (and the
+	// always-read contracts, complaints, penalties and firm row).
+	LoadFirmParts(ctx context.Context, uscc string, p Period, read Parts) (FirmInput, error)
+	// Carried returns the carry parts of the firm's latest score for the
 	// period and ModelVersion; ok is false when there is none to carry
-	// (no such score, or an appeal on a visit record accepted since).
-	Carried(ctx context.Context, uscc string, p Period) (c Carried, ok bool, err error)
+	// (no such score, or an appeal on a carried record accepted since).
+	Carried(ctx context.Context, uscc string, p Period, carry Parts) (c Carried, ok bool, err error)
 	// LatestBaseline returns the latest full run of ModelVersion and its
 	// baseline; ok is false when there is none.
 	LatestBaseline(ctx context.Context) (run Run, b Baseline, ok bool, err error)
@@ -92,8 +92,29 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 
 // ScoreFirms rescores some firms against the baseline of the latest full
 // run (a full run is made instead when there is none), ranking them among
-// every other firm's latest score.
+// every other firm's latest score. Trigger "event" reads each firm's
+// EventParts and carries its visit indicators (see ScoreChanged); any
+// other trigger reads the firms in full.
 func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string) (Run, []Result, error) {
+	read := AllParts
+	if trigger == "event" {
+		read = EventParts
+	}
+	changed := make(map[string]Parts, len(usccs))
+	for _, u := range usccs {
+		changed[u] |= read
+	}
+	return e.scoreSome(ctx, changed, trigger)
+}
+
+// ScoreChanged rescores firms after events, reading for each firm only the
+// parts named (the rest carried from its latest score when the store
+// offers it, see Carried), with trigger "event".
+func (e *Engine) ScoreChanged(ctx context.Context, changed map[string]Parts) (Run, []Result, error) {
+	return e.scoreSome(ctx, changed, "event")
+}
+
+func (e *Engine) scoreSome(ctx context.Context, changed map[string]Parts, trigger string) (Run, []Result, error) {
 	_, b, ok, err := e.Store.LatestBaseline(ctx)
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("load baseline: %w", err)
@@ -107,14 +128,14 @@ func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string)
 	if err != nil {
 		return Run{}, nil, fmt.Errorf("list firms: %w", err)
 	}
-	usccs = intersect(usccs, known)
+	usccs := intersect(sortedKeys(changed), known)
 	if len(usccs) == 0 {
 		return Run{}, nil, lifttrust.Errorf(lifttrust.ErrNotFound, "no such firm to score")
 	}
 	var ms []Measures
 	var sum string
 	if trigger == "event" {
-		ms, sum, err = e.measureEvent(ctx, usccs, p, b)
+		ms, sum, err = e.measureEvent(ctx, usccs, changed, p, b)
 	} else {
 		ms, sum, err = e.measure(ctx, usccs, p)
 	}
@@ -151,35 +172,36 @@ func (e *Engine) ScoreFirms(ctx context.Context, usccs []string, trigger string)
 	return run, rs, nil
 }
 
-// measureEvent measures firms for a run an event triggered: each firm's
-// visit indicators are carried from its latest score when the store offers
-// them (Carried), so only its contracts, inspections, faults,
-// entrapments, complaints and penalties are read; otherwise, or when the
-// carried part cannot be explained record by record (CarryIsStale), the
-// firm is read in full. The checksum covers what was read and the runs
-// carried from.
-func (e *Engine) measureEvent(ctx context.Context, firms []string, p Period, b Baseline) ([]Measures, string, error) {
+// measureEvent measures firms for a run events triggered: each firm reads
+// the parts changed[firm] and carries the others from its latest score
+// when the store offers them (Carried); otherwise, or when a carried part
+// cannot be explained record by record (CarryIsStale), the firm is read in
+// full. The checksum covers what was read and the runs carried from.
+func (e *Engine) measureEvent(ctx context.Context, firms []string, changed map[string]Parts, p Period, b Baseline) ([]Measures, string, error) {
 	ms := make([]Measures, 0, len(firms))
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%s|%s|event\n", ModelVersion, p.Start.Format(time.RFC3339), p.End.Format(time.RFC3339), e.Config.ArrivalLimit)
 	for _, f := range firms {
-		c, ok, err := e.Store.Carried(ctx, f, p)
-		if err != nil {
-			return nil, "", fmt.Errorf("carried visit indicators of %s: %w", f, err)
-		}
-		if ok {
-			in, err := e.Store.LoadFirmEvents(ctx, f, p)
+		read := changed[f]
+		if read != AllParts {
+			c, ok, err := e.Store.Carried(ctx, f, p, AllParts&^read)
 			if err != nil {
-				return nil, "", fmt.Errorf("load firm %s: %w", f, err)
+				return nil, "", fmt.Errorf("carried indicators of %s: %w", f, err)
 			}
-			m := Carry(Measure(in, p, e.Config), c)
-			if !CarryIsStale(scoreOne(m, b), c) {
-				ms = append(ms, m)
-				h.Write(Checksum(in))
-				fmt.Fprintf(h, "carried from run %d\n", c.RunID)
-				continue
+			if ok {
+				in, err := e.Store.LoadFirmParts(ctx, f, p, read)
+				if err != nil {
+					return nil, "", fmt.Errorf("load firm %s: %w", f, err)
+				}
+				m := Carry(Measure(in, p, e.Config), c)
+				if !CarryIsStale(scoreOne(m, b), c) {
+					ms = append(ms, m)
+					h.Write(Checksum(in))
+					fmt.Fprintf(h, "read %s, carried %s from run %d\n", read, c.Parts, c.RunID)
+					continue
+				}
+				e.Log.Info("carried indicators would cost points without records; reading the firm in full", "firm", f, "run", c.RunID)
 			}
-			e.Log.Info("carried visit indicators would cost points without records; reading the firm in full", "firm", f, "run", c.RunID)
 		}
 		in, err := e.Store.LoadFirm(ctx, f, p)
 		if err != nil {
@@ -280,7 +302,14 @@ func Checksum(in FirmInput) []byte {
 		h.time(x.NextDue)
 	}
 	fs := append([]Fault(nil), in.Faults...)
-	sort.Slice(fs, func(i, j int) bool { return EventRecordID(fs[i].Lift, fs[i].ID) < EventRecordID(fs[j].Lift, fs[j].ID) })
+	// In EventRecordID order (lift, then id: registration codes have one
+	// length), without building the ids.
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Lift != fs[j].Lift {
+			return fs[i].Lift < fs[j].Lift
+		}
+		return fs[i].ID < fs[j].ID
+	})
 	for _, f := range fs {
 		h.str("F", f.ID, f.Lift)
 		h.int(f.Code)

@@ -3,7 +3,8 @@ package scoring
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 type Scheduler struct {
 	Engine *Engine
 	// Listen blocks until ctx ends, calling fn with every score_needed
-	// payload (comma-separated USCCs) and onReconnect after the listening
+	// payload (comma-separated ScoreNeed entries: "USCC" or
+	// "USCC:entrapments+inspections") and onReconnect after the listening
 	// connection was lost and restored (postgres.DB.Listen).
 	Listen func(ctx context.Context, fn func(payload string), onReconnect func()) error
 	// DailyAt is when the daily run starts, after Shanghai midnight
@@ -44,7 +46,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if dailyAt <= 0 {
 		dailyAt = 2 * time.Hour
 	}
-	needed := make(chan string, 256)
+	needed := make(chan ScoreNeed, 256)
 	fullNeeded := make(chan struct{}, 1)
 	requestFull := func() {
 		select {
@@ -55,14 +57,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	listenDone := make(chan error, 1)
 	go func() {
 		listenDone <- s.Listen(ctx, func(payload string) {
-			for _, u := range strings.Split(payload, ",") {
-				u = strings.TrimSpace(u)
-				if fleet.ValidateUSCC(u) != nil {
-					s.Log.Warn("score_needed: ignoring a malformed USCC", "payload", u)
+			for _, entry := range strings.Split(payload, ",") {
+				n, err := ParseScoreNeed(entry)
+				if err != nil {
+					s.Log.Warn("score_needed: ignoring a malformed entry", "entry", entry, "err", err)
 					continue
 				}
 				select {
-				case needed <- u:
+				case needed <- n:
 				default:
 					requestFull() // a flood: one full run is cheaper than thousands of single ones
 				}
@@ -83,7 +85,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			retry.Stop()
 		}
 	}()
-	pending := map[string]bool{}
+	pending := map[string]Parts{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,25 +106,21 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				clear(pending) // the full run covered them
 				flush = nil
 			}
-		case u := <-needed:
-			if len(pending) >= maxPending {
+		case n := <-needed:
+			if _, ok := pending[n.USCC]; !ok && len(pending) >= maxPending {
 				requestFull()
 				continue
 			}
-			pending[u] = true
+			pending[n.USCC] |= n.Read
 			if flush == nil {
 				flush = time.After(debounce)
 			}
 		case <-flush:
 			flush = nil
-			firms := make([]string, 0, len(pending))
-			for u := range pending {
-				firms = append(firms, u)
-			}
-			sort.Strings(firms)
+			changed := maps.Clone(pending)
 			clear(pending)
-			if _, _, err := s.Engine.ScoreFirms(ctx, firms, "event"); err != nil && ctx.Err() == nil {
-				s.Log.Error("rescoring firms failed", "firms", firms, "err", err)
+			if _, _, err := s.Engine.ScoreChanged(ctx, changed); err != nil && ctx.Err() == nil {
+				s.Log.Error("rescoring firms failed", "firms", slices.Sorted(maps.Keys(changed)), "err", err)
 			}
 		}
 	}
@@ -136,4 +134,37 @@ func (s *Scheduler) untilDaily(at time.Duration) time.Duration {
 		next = next.AddDate(0, 0, 1)
 	}
 	return next.Sub(now)
+}
+
+// ScoreNeed is one entry of a score_needed notification: a firm to rescore
+// and the parts of its records that changed.
+type ScoreNeed struct {
+	USCC string
+	Read Parts
+}
+
+// String is the entry as notified: "USCC" when the parts are EventParts
+// (an event that names none), else "USCC:parts" (Parts.String; empty for
+// only the always-read records, such as a complaint or a penalty).
+func (n ScoreNeed) String() string {
+	if n.Read == EventParts {
+		return n.USCC
+	}
+	return n.USCC + ":" + n.Read.String()
+}
+
+// ParseScoreNeed reads one entry of a score_needed payload.
+func ParseScoreNeed(entry string) (ScoreNeed, error) {
+	u, parts, named := strings.Cut(strings.TrimSpace(entry), ":")
+	if err := fleet.ValidateUSCC(u); err != nil {
+		return ScoreNeed{}, err
+	}
+	if !named {
+		return ScoreNeed{USCC: u, Read: EventParts}, nil
+	}
+	ps, err := ParseParts(parts)
+	if err != nil {
+		return ScoreNeed{}, err
+	}
+	return ScoreNeed{USCC: u, Read: ps}, nil
 }

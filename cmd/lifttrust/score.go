@@ -13,13 +13,13 @@ import (
 	"lifttrust/seed"
 )
 
-// runScore rescores now: lifttrust score [--firm USCC [--event]] [--truth FILE]
+// runScore rescores now: lifttrust score [--firm USCC [--changed PARTS]] [--truth FILE]
 // [--workers N] [--now RFC3339]. With --truth (the CSV that `lifttrust
 // seed --truth` wrote) it prints the validation figures of docs/scoring.md.
 func runScore(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("score", e)
 	firm := fs.String("firm", "", "rescore only this firm (USCC) against the latest full run's city baseline")
-	event := fs.Bool("event", false, "with --firm: rescore as after an event (entrapment closed, inspection failed): carry the visit indicators from the firm's latest score instead of reading its maintenance records")
+	changed := fs.String("changed", "", "with --firm: rescore as after an event that changed these parts of the firm's records (visits, inspections, faults, entrapments, joined by +), carrying the rest from its latest score")
 	truthFile := fs.String("truth", "", "planted truth CSV from `lifttrust seed --truth`: print validation figures")
 	workers := fs.Int("workers", 3, "firms loaded concurrently")
 	nowFlag := fs.String("now", "", "score as of this time (RFC 3339) instead of now")
@@ -61,11 +61,15 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	var run scoring.Run
 	var rs []scoring.Result
 	if *firm != "" {
-		trigger := "manual"
-		if *event {
-			trigger = "event"
+		if *changed != "" {
+			parts, perr := scoring.ParseParts(*changed)
+			if perr != nil {
+				return fmt.Errorf("--changed: %w", perr)
+			}
+			run, rs, err = eng.ScoreChanged(ctx, map[string]scoring.Parts{*firm: parts})
+		} else {
+			run, rs, err = eng.ScoreFirms(ctx, []string{*firm}, "manual")
 		}
-		run, rs, err = eng.ScoreFirms(ctx, []string{*firm}, trigger)
 	} else {
 		run, rs, err = eng.ScoreAll(ctx, "manual")
 	}
