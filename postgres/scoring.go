@@ -542,3 +542,35 @@ func (s *ScoreStore) Carried(ctx context.Context, uscc string, p scoring.Period,
 	}
 	return c, true, nil
 }
+
+// DetectableFakes sorts the planted fake visits of a synthetic fleet
+// (`lifttrust seed --truth`) for validating a run over period p: those the
+// model can detect (started in the period; the lift's monitor not offline
+// during the visit) in id order, and how many fell in a monitor outage or
+// outside the period. A phantom visit during a random outage is
+// undetectable by the generator's own definition (IoT-connected and online,
+// yet no inspection-mode episode), so it is counted apart, not required.
+func (s *ScoreStore) DetectableFakes(ctx context.Context, ids []string, p scoring.Period) (detectable []string, inOutage, outside int, err error) {
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT m.id, EXISTS (SELECT 1 FROM episodes o WHERE o.lift_code = m.lift_code AND o.state = 'offline'
+		                     AND o.started_at < m.ended_at AND coalesce(o.ended_at, 'infinity') > m.started_at)
+		FROM maintenance_records m WHERE m.id = ANY($1) AND m.started_at >= $2 AND m.started_at < $3
+		ORDER BY m.id`, ids, p.Start, p.End)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("planted fakes: %w", MapErr(err))
+	}
+	var id string
+	var offline bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &offline}, func() error {
+		if offline {
+			inOutage++
+		} else {
+			detectable = append(detectable, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("planted fakes: %w", MapErr(err))
+	}
+	return detectable, inOutage, len(ids) - len(detectable) - inOutage, nil
+}

@@ -36,38 +36,15 @@ func TestScoringAgainstPlantedTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only the fakes inside the scored period can be evidence. A fake
-	// whose lift's monitor happened to be offline during it (a random
-	// outage of the generator over a phantom visit) is undetectable by the
-	// generator's own definition ("IoT-connected and online, yet no
-	// inspection-mode episode"): the model rightly cannot judge it, so it
-	// is counted apart and reported, not required.
+	// Only the fakes inside the scored period can be evidence, and a
+	// phantom visit during a random monitor outage is undetectable by the
+	// generator's own definition: counted apart and reported, not required.
 	p := scoring.RollingYear(now)
-	var fakes []string
-	var inOutage int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM maintenance_records m WHERE id = ANY($1) AND started_at >= $2 AND started_at < $3
-		AND EXISTS (SELECT 1 FROM episodes o WHERE o.lift_code = m.lift_code AND o.state = 'offline' AND o.started_at < m.ended_at AND coalesce(o.ended_at, 'infinity') > m.started_at)`,
-		truth.FakeVisits, p.Start, p.End).Scan(&inOutage); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d planted fake visits fell in a monitor outage and are not required", inOutage)
-	rows, err := db.Pool.Query(ctx, `SELECT id FROM maintenance_records m WHERE id = ANY($1) AND started_at >= $2 AND started_at < $3
-		AND NOT EXISTS (SELECT 1 FROM episodes o WHERE o.lift_code = m.lift_code AND o.state = 'offline' AND o.started_at < m.ended_at AND coalesce(o.ended_at, 'infinity') > m.started_at)
-		ORDER BY id`,
-		truth.FakeVisits, p.Start, p.End)
+	fakes, inOutage, outside, err := postgres.NewScoreStore(db).DetectableFakes(ctx, truth.FakeVisits, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		fakes = append(fakes, id)
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
+	t.Logf("%d planted fake visits fell in a monitor outage and %d outside the period: not required", inOutage, outside)
 	v := scoring.Validate(rs, truth.Profiles, fakes)
 	// How many fakes other tests than the technician overlap catch: the
 	// generator's honest schedules also overlap (docs/scoring.md).

@@ -34,10 +34,10 @@ func CellKey(c Cell) string { return fmt.Sprintf("%s/%d", c.Category, c.AgeBand)
 const minCellLiftDays = 3650
 
 // MaxEvidencePerIndicator bounds the evidence rows stored per firm and
-// indicator: past it (the generator's honest schedules make whole firms
-// "double-booked"), the remaining records' points are stored as one row
-// with their count, so a city run stays in the hundreds of thousands of
-// rows. Records are kept in date order, so the earliest are listed.
+// indicator (except alwaysListed): past it the remaining records' points
+// are stored as one row with their count, so a city run stays near 0.6
+// million rows rather than a million and a large firm's one-firm run
+// stays fast. Records are kept in date order, so the earliest are listed.
 const MaxEvidencePerIndicator = 2000
 
 // The firm factor: how far a firm's other records may move its prior from
@@ -47,6 +47,13 @@ const (
 	maxFirmFactor   = 10.0
 	factorHalfUnits = 5.0
 )
+
+// alwaysListed are the indicators whose every record is stored as
+// evidence, past MaxEvidencePerIndicator: each says a visit may be fake
+// (no 检修 mode, minutes on site, a technician at two sites), an
+// accusation the firm must be able to see and contest record by record.
+// On the city fleet they add about 33,000 rows to a full run.
+var alwaysListed = map[string]bool{IndUncorroborated: true, IndShortVisits: true, IndDoubleBooked: true}
 
 // z for a 90 % interval.
 const z90 = 1.645
@@ -308,7 +315,7 @@ func scoreOne(m Measures, b Baseline) Result {
 				continue
 			}
 			records++
-			if records > MaxEvidencePerIndicator {
+			if records > MaxEvidencePerIndicator && !alwaysListed[ind.Key] {
 				more++
 				morePoints -= e.Points
 				continue

@@ -318,4 +318,24 @@ func TestScoreEvidenceCap(t *testing.T) {
 			t.Errorf("rows %d, more %d, points %.3f vs lost %.3f", rows, more, sum, lost)
 		}
 	})
+	t.Run("records that say a visit may be fake are all listed", func(t *testing.T) {
+		m := measures("FAKE", 3000, 0.01, 1)
+		n := MaxEvidencePerIndicator + 500
+		m.Counts[indicatorIndex[IndUncorroborated]] = Count{Bad: float64(n), Exposure: 70000}
+		for i := 0; i < n; i++ {
+			m.Evidence = append(m.Evidence, Evidence{Indicator: IndUncorroborated, ix: indicatorIndex[IndUncorroborated], Kind: KindMaintenance,
+				ID: fmt.Sprintf("MR%05d", i), Weight: 1})
+		}
+		ms := city(m)
+		r := find(Score(ms, NewBaseline(ms)), "FAKE")
+		rows := 0
+		for _, e := range r.Evidence {
+			if e.Indicator == IndUncorroborated && e.Kind == KindMaintenance {
+				rows++
+			}
+		}
+		if rows != n {
+			t.Errorf("%d of %d uncorroborated visits listed", rows, n)
+		}
+	})
 }

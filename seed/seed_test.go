@@ -306,12 +306,13 @@ func TestBehaviourDrivesHistory(t *testing.T) {
 }
 
 func TestTruthCSV(t *testing.T) {
-	tr := Truth{Profiles: map[string]string{"91310115M000100Y43": Good, "91350100M000100Y43": Fraudulent}}
+	tr := Truth{Profiles: map[string]string{"91310115M000100Y43": Good, "91350100M000100Y43": Fraudulent},
+		FakeVisits: []string{"MR31103101152020010001007", "MR31103101152020010001003X"}}
 	var buf bytes.Buffer
 	if err := WriteTruthCSV(&buf, tr); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(buf.String(), "uscc,profile\n") {
+	if !strings.HasPrefix(buf.String(), "id,truth\n") {
 		t.Errorf("header: %q", buf.String())
 	}
 	back, err := ReadTruthCSV(&buf)
@@ -319,9 +320,15 @@ func TestTruthCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(tr.Profiles, back.Profiles); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
+		t.Errorf("profiles round trip (-want +got):\n%s", diff)
 	}
-	for _, bad := range []string{"", "code,kind\nx,good\n", "uscc,profile\n91350100M000100Y43,superb\n"} {
+	if diff := cmp.Diff([]string{"MR31103101152020010001003X", "MR31103101152020010001007"}, back.FakeVisits); diff != "" {
+		t.Errorf("fake visits round trip (-want +got):\n%s", diff)
+	}
+	if old, err := ReadTruthCSV(strings.NewReader("uscc,profile\n91350100M000100Y43,poor\n")); err != nil || old.Profiles["91350100M000100Y43"] != Poor {
+		t.Errorf("a file of the older shape: %+v, %v", old, err)
+	}
+	for _, bad := range []string{"", "code,kind\nx,good\n", "id,truth\n91350100M000100Y43,superb\n"} {
 		if _, err := ReadTruthCSV(strings.NewReader(bad)); err == nil {
 			t.Errorf("ReadTruthCSV(%q) accepted", bad)
 		}

@@ -19,11 +19,16 @@ type Truth struct {
 	FakeVisits []string
 }
 
-// WriteTruthCSV writes the profiles as CSV with the header uscc,profile,
-// sorted by USCC.
+// FakeVisit is the label of a planted fake maintenance record in a truth
+// file.
+const FakeVisit = "fake_visit"
+
+// WriteTruthCSV writes the truth as CSV with the header id,truth: one row
+// per firm (USCC, profile), sorted by USCC, then one per planted fake
+// visit (record id, fake_visit), sorted by id.
 func WriteTruthCSV(w io.Writer, t Truth) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"uscc", "profile"})
+	_ = cw.Write([]string{"id", "truth"})
 	keys := make([]string, 0, len(t.Profiles))
 	for k := range t.Profiles {
 		keys = append(keys, k)
@@ -32,6 +37,11 @@ func WriteTruthCSV(w io.Writer, t Truth) error {
 	for _, k := range keys {
 		_ = cw.Write([]string{k, t.Profiles[k]})
 	}
+	fakes := append([]string(nil), t.FakeVisits...)
+	sort.Strings(fakes)
+	for _, id := range fakes {
+		_ = cw.Write([]string{id, FakeVisit})
+	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write truth: %w", err)
@@ -39,25 +49,28 @@ func WriteTruthCSV(w io.Writer, t Truth) error {
 	return nil
 }
 
-// ReadTruthCSV reads a file written by WriteTruthCSV. FakeVisits is left
-// empty: the file carries the profiles only.
+// ReadTruthCSV reads a file written by WriteTruthCSV (or an older one with
+// the header uscc,profile and profiles only).
 func ReadTruthCSV(r io.Reader) (Truth, error) {
 	rows, err := csv.NewReader(r).ReadAll()
 	if err != nil {
 		return Truth{}, fmt.Errorf("read truth: %w", err)
 	}
-	if len(rows) == 0 || len(rows[0]) != 2 || rows[0][0] != "uscc" || rows[0][1] != "profile" {
-		return Truth{}, lifttrust.Errorf(lifttrust.ErrInvalid, "truth file: want the header uscc,profile")
+	if len(rows) == 0 || len(rows[0]) != 2 || !(rows[0][0] == "id" && rows[0][1] == "truth" || rows[0][0] == "uscc" && rows[0][1] == "profile") {
+		return Truth{}, lifttrust.Errorf(lifttrust.ErrInvalid, "truth file: want the header id,truth")
 	}
 	t := Truth{Profiles: make(map[string]string, len(rows)-1)}
 	for i, row := range rows[1:] {
 		switch row[1] {
 		case Excellent, Good, Poor, Fraudulent:
+			t.Profiles[row[0]] = row[1]
+		case FakeVisit:
+			t.FakeVisits = append(t.FakeVisits, row[0])
 		default:
-			return Truth{}, lifttrust.Errorf(lifttrust.ErrInvalid, "truth file line %d: unknown profile %q", i+2, row[1])
+			return Truth{}, lifttrust.Errorf(lifttrust.ErrInvalid, "truth file line %d: unknown truth %q", i+2, row[1])
 		}
-		t.Profiles[row[0]] = row[1]
 	}
+	sort.Strings(t.FakeVisits)
 	return t, nil
 }
 

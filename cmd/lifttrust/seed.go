@@ -20,7 +20,7 @@ func runSeed(ctx context.Context, e *env, args []string) error {
 	scale := fs.String("scale", "demo", "demo (about 2,000 lifts, 20 firms) or city (304,634 lifts, 315 firms)")
 	seedN := fs.Int64("seed", 1, "random seed: the same seed gives the same rows")
 	months := fs.Int("months", 12, "months of history ending now")
-	truth := fs.String("truth", "", "write the planted firm profiles to this CSV file (uscc,profile)")
+	truth := fs.String("truth", "", "write the planted truth to this CSV file (id,truth: each firm's profile, each fake visit)")
 	nowFlag := fs.String("now", "", "end of the history (RFC 3339); default: the end used by an earlier load of this seed, else now")
 	if err := fs.Parse(args); err != nil {
 		return err
