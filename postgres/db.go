@@ -116,3 +116,33 @@ func MapErr(err error) error {
 	}
 	return err
 }
+
+// TryLock takes the session-level advisory lock called name, on a
+// connection it keeps until unlock, when no other session holds it: so
+// that of several instances only one runs a job (the daily full scoring
+// run). A crashed holder's lock goes with its session.
+func (db *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock %s: %w", name, MapErr(err))
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, name).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("lock %s: %w", name, MapErr(err))
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		// A fresh context: the caller's may be done (shutdown), and the
+		// lock must still be released before the connection returns to
+		// the pool.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, name); err != nil {
+			conn.Conn().Close(uctx) // closing the session releases the lock
+		}
+		conn.Release()
+	}, true, nil
+}

@@ -29,6 +29,10 @@ type Scheduler struct {
 	// with several writes) into one run per firm (default 2 s).
 	Debounce time.Duration
 	Log      *slog.Logger
+	// Lock, when set, takes a lock shared by every instance before a full
+	// run (postgres.DB.TryLock), so that of several instances one scores
+	// the city and the others skip; ok is false when another holds it.
+	Lock func(ctx context.Context, name string) (unlock func(), ok bool, err error)
 }
 
 // maxPending bounds the firms waiting for a rescore; past it the next
@@ -95,8 +99,23 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			requestFull()
 			daily.Reset(s.untilDaily(dailyAt))
 		case <-fullNeeded:
+			unlock, ok, err := s.lock(ctx)
+			if err != nil || !ok {
+				if err != nil && ctx.Err() == nil {
+					s.Log.Error("full scoring run: lock failed; retrying in 5 minutes", "err", err)
+					if retry != nil {
+						retry.Stop()
+					}
+					retry = time.AfterFunc(5*time.Minute, requestFull)
+				} else if err == nil {
+					s.Log.Info("full scoring run skipped: another instance is running it")
+				}
+				continue
+			}
 			trigger := "daily"
-			if _, _, err := s.Engine.ScoreAll(ctx, trigger); err != nil && ctx.Err() == nil {
+			_, _, err = s.Engine.ScoreAll(ctx, trigger)
+			unlock()
+			if err != nil && ctx.Err() == nil {
 				s.Log.Error("full scoring run failed; retrying in 5 minutes", "err", err)
 				if retry != nil {
 					retry.Stop()
@@ -167,4 +186,11 @@ func ParseScoreNeed(entry string) (ScoreNeed, error) {
 		return ScoreNeed{}, err
 	}
 	return ScoreNeed{USCC: u, Read: ps}, nil
+}
+
+func (s *Scheduler) lock(ctx context.Context) (func(), bool, error) {
+	if s.Lock == nil {
+		return func() {}, true, nil
+	}
+	return s.Lock(ctx, "lifttrust.scoring.full_run")
 }

@@ -159,6 +159,7 @@ func (e *env) newScheduler(db *postgres.DB) *scoring.Scheduler {
 		Listen: func(ctx context.Context, fn func(string), onReconnect func()) error {
 			return db.Listen(ctx, log, []string{postgres.ChanScoreNeeded}, func(_, payload string) { fn(payload) }, onReconnect)
 		},
-		Log: log,
+		Log:  log,
+		Lock: db.TryLock,
 	}
 }
