@@ -77,5 +77,7 @@ LIFTTRUST_INGEST_TEST_MESSAGES=100000 go test -count=1 -timeout 15m \
 if grep -q "func FuzzDecode" ingest/*_test.go 2>/dev/null; then
 	say "fuzz (bounded)"
 	go test ./ingest -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s
+	# The fast heartbeat decoder must agree with encoding/json.
+	go test ./ingest -run '^$' -fuzz '^FuzzStatusFast$' -fuzztime 10s
 fi
 say "all tests passed"
