@@ -66,20 +66,18 @@ func (ps Parts) String() string {
 // ParseParts reads a String back.
 func ParseParts(s string) (Parts, error) {
 	var ps Parts
+next:
 	for _, name := range strings.Split(s, "+") {
 		if name == "" {
 			continue
 		}
-		i := slices.IndexFunc(partNames, func(p struct {
-			part Parts
-			name string
-		}) bool {
-			return p.name == name
-		})
-		if i < 0 {
-			return 0, fmt.Errorf("unknown part %q: want visits, inspections, faults or entrapments", name)
+		for _, p := range partNames {
+			if p.name == name {
+				ps |= p.part
+				continue next
+			}
 		}
-		ps |= partNames[i].part
+		return 0, fmt.Errorf("unknown part %q: want visits, inspections, faults or entrapments", name)
 	}
 	return ps, nil
 }
