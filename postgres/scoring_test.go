@@ -511,3 +511,39 @@ func exec(t *testing.T, db *postgres.DB, sql string, args ...any) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// Of two instances, the one that does not hold the full-run lock skips the
+// full run rather than scoring the city a second time.
+func TestSchedulerSkipsTheFullRunAnotherInstanceHolds(t *testing.T) {
+	db := testenv.DB(t)
+	seedScoringFixture(t, db)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	unlock, ok, err := db.TryLock(ctx, "lifttrust.scoring.full_run") // the other instance
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	defer unlock()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := &scoring.Scheduler{
+		Engine: newEngine(db),
+		Listen: func(ctx context.Context, fn func(string), onReconnect func()) error {
+			<-ctx.Done()
+			return nil
+		},
+		Log:  log,
+		Lock: db.TryLock,
+	}
+	sctx, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	if err := s.Run(sctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM score_runs`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d runs stored while another instance held the lock, want 0", n)
+	}
+}
