@@ -118,7 +118,7 @@ type Carried struct {
 	RunID  int64
 	Parts  Parts            // what is carried
 	Counts map[string]Count // every indicator's tallies in that score
-	// Lost is what each carried indicator cost in that score.
+	// Lost is what each indicator cost in that score.
 	Lost map[string]float64
 	// Evidence is that score's evidence rows of the carried indicators,
 	// without the rows for the prior, each with Weight = the points it

@@ -206,7 +206,7 @@ type IndicatorResult struct {
 	Bad      float64 `json:"bad"`         // raw tally (days overdue, visits, faults, minutes…)
 	Exposure float64 `json:"exposure"`    // lift-days, visits, inspections, expected events…
 	Rate     float64 `json:"rate"`        // own rate in display units; null-like -1 when no exposure
-	Shrunk   float64 `json:"shrunk"`      // after shrinkage toward the city mean, display units
+	Shrunk   float64 `json:"shrunk"`      // after shrinkage toward Prior, display units
 	City     float64 `json:"city"`        // city mean, display units
 	Prior    float64 `json:"prior"`       // what the rate was shrunk toward: city × firm factor, display units
 	Factor   float64 `json:"firm_factor"` // the firm factor from its other indicators (1 = like the city)
