@@ -8,6 +8,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"lifttrust"
 )
 
 // client is the paho side. mqtt types never leave this file.
@@ -77,12 +79,15 @@ func (cl *client) connect(ctx context.Context) error {
 			cl.online.Store(false)
 			log.Warn("MQTT connection lost; reconnecting", "err", err)
 		})
+	if cl.cfg.Username != "" {
+		opts.SetUsername(cl.cfg.Username).SetPassword(cl.cfg.Password)
+	}
 	cl.c = mqtt.NewClient(opts)
 	t := cl.c.Connect()
 	select {
 	case <-t.Done():
 		if err := t.Error(); err != nil {
-			return fmt.Errorf("ingest: connect %s: %w", cl.cfg.BrokerURL, err)
+			return fmt.Errorf("ingest: connect %s: %w", lifttrust.RedactURL(cl.cfg.BrokerURL), err)
 		}
 		return nil
 	case <-ctx.Done():

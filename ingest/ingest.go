@@ -10,11 +10,17 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"lifttrust"
 )
 
 // Config is how ingest runs; cmd fills it from the environment.
 type Config struct {
-	BrokerURL  string // tcp://host:port
+	BrokerURL string // tcp://host:port, or tcp://user:password@host:port
+	// Username and Password are ingest's service credentials (lifttrust
+	// mqtt-user add --service NAME); user info in BrokerURL wins.
+	Username   string
+	Password   string
 	ClientID   string // stable: the broker keeps our session under it
 	Prefix     string // deployment topic prefix, e.g. "sh/" (may be empty)
 	ShareGroup string // when set, subscribe through $share/<group>/
@@ -133,7 +139,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingest: load lift states: %w", err)
 	}
-	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", in.cfg.BrokerURL,
+	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", lifttrust.RedactURL(in.cfg.BrokerURL), "username", in.cfg.Username,
 		"client_id", in.cfg.ClientID, "share_group", in.cfg.ShareGroup, "prefix", in.cfg.Prefix)
 
 	// hard outlives ctx by the drain timeout: the flush after shutdown

@@ -13,13 +13,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lifttrust"
 )
 
 // Config is the whole configuration, read once from the environment
 // (12-factor) with defaults that work on a laptop.
 type Config struct {
-	DatabaseURL   string // DATABASE_URL; empty = private cluster under DataDir/pg
-	MQTTURL       string // MQTT_URL; empty = embedded broker
+	DatabaseURL string // DATABASE_URL; empty = private cluster under DataDir/pg
+	MQTTURL     string // MQTT_URL; empty = embedded broker. May carry user:password.
+	// MQTTUsername and MQTTPassword are ingest's service credentials on an
+	// external broker (MQTT_USERNAME, MQTT_PASSWORD; user info in MQTT_URL
+	// takes precedence). Issue them with lifttrust mqtt-user add --service.
+	MQTTUsername  string
+	MQTTPassword  string
 	HTTPAddr      string // HTTP_ADDR
 	PublicBaseURL string // PUBLIC_BASE_URL, used in QR codes and links
 	DataDir       string // LIFTTRUST_DATA_DIR
@@ -55,6 +62,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:     get("DATABASE_URL", ""),
 		MQTTURL:         get("MQTT_URL", ""),
+		MQTTUsername:    get("MQTT_USERNAME", ""),
+		MQTTPassword:    getenv("MQTT_PASSWORD"),
 		HTTPAddr:        get("HTTP_ADDR", ":8080"),
 		PublicBaseURL:   strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
 		DataDir:         get("LIFTTRUST_DATA_DIR", ".data"),
@@ -153,25 +162,29 @@ func (c *Config) EnsureSecret() error {
 	return nil
 }
 
-// Print writes the configuration with secrets masked.
+// Print writes the configuration with secrets masked: passwords in
+// DATABASE_URL and MQTT_URL, MQTT_PASSWORD and the secret are never printed.
 func (c Config) Print(w io.Writer) {
 	db := c.DatabaseURL
 	if db == "" {
 		db = "(unset: private cluster in " + filepath.Join(c.DataDir, "pg") + ")"
-	} else if u, err := url.Parse(db); err == nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "***")
-		}
-		db = u.String()
+	} else {
+		db = lifttrust.RedactURL(db)
 	}
 	mq := c.MQTTURL
 	if mq == "" {
 		mq = "(unset: embedded broker)"
+	} else {
+		mq = lifttrust.RedactURL(mq)
+	}
+	mqUser := c.MQTTUsername
+	if c.MQTTPassword != "" {
+		mqUser += " (password ***)"
 	}
 	secret := "(not loaded)"
 	if c.Secret != "" {
 		secret = "*** from " + c.SecretSource
 	}
-	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
-		db, mq, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
+	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s MQTT_USERNAME=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
+		db, mq, mqUser, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
 }
