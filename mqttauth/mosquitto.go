@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )

@@ -38,9 +38,9 @@ type Options struct {
 	// User info in BrokerURL wins.
 	Username string
 	Password string
-	ClientID  string // default: lifttrust-sim-<start time>
-	Prefix    string // deployment topic prefix, e.g. "t42/"
-	Rate      float64
+	ClientID string // default: lifttrust-sim-<start time>
+	Prefix   string // deployment topic prefix, e.g. "t42/"
+	Rate     float64
 	// Duration bounds the run; 0 runs until ctx is cancelled.
 	Duration time.Duration
 	Seed     int64
