@@ -88,7 +88,7 @@ func TestBrokersEnforceIdentities(t *testing.T) {
 			seedFleet(t, url)
 			db := openDB(t, url)
 			if _, err := db.Pool.Exec(context.Background(), `INSERT INTO technicians (certificate_no, firm_uscc, name_masked)
-				VALUES ('TA000001', $1, '张*'), ('TB000001', $2, '李*')`, uscc(firmA), uscc(firmB)); err != nil {
+				VALUES ('TA000001', $1, '王*'), ('TB000001', $2, '赵*')`, uscc(firmA), uscc(firmB)); err != nil {
 				t.Fatal(err)
 			}
 			pw := identities(t, db)

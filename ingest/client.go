@@ -104,6 +104,7 @@ func (cl *client) connect(ctx context.Context) error {
 func (cl *client) handle(_ mqtt.Client, m mqtt.Message) {
 	it := toItem(cl.cfg.Prefix, m.Topic(), m.Payload(), cl.cfg.Now())
 	it.ack = m.Ack
+	it.retained = m.Retained()
 	key := it.topic
 	if it.msg != nil {
 		if it.msg.Kind == KindStatus {
@@ -142,9 +143,10 @@ func toItem(prefix, topic string, payload []byte, now time.Time) item {
 	safe := strings.ReplaceAll(strings.ToValidUTF8(topic, "\uFFFD"), "\x00", "\uFFFD")
 	it := item{topic: bounded(safe, 1000), size: len(payload)}
 	it.msg, it.rej = Decode(prefix, topic, payload, now)
-	// Rejected messages become dead letters, and a rescue may turn out to
-	// match no incident, which only the database can tell.
-	if it.rej != nil || (it.msg != nil && it.msg.Kind == KindRescues) {
+	// Rejected messages become dead letters; a rescue may turn out to
+	// match no incident, and a record to conflict with one filed under
+	// its id, which only the database can tell.
+	if it.rej != nil || (it.msg != nil && it.msg.Kind != KindStatus && it.msg.Kind != KindEvents) {
 		it.payload = payload[:min(len(payload), MaxPayload)]
 	}
 	return it

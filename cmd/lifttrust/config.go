@@ -44,8 +44,13 @@ type Config struct {
 	OfflineAfter    time.Duration // LIFTTRUST_OFFLINE_AFTER: heartbeats missing this long = offline
 	ArrivalLimit    time.Duration // LIFTTRUST_ARRIVAL_LIMIT: entrapment arrival deadline (30 min in a city)
 	Retention       time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
-	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
-	LogLevel        string        // LOG_LEVEL: info or debug
+	// DeadLetterRetention: dead letters kept this long (LIFTTRUST_DEAD_LETTER_RETENTION, 90 days).
+	DeadLetterRetention time.Duration
+	// DeadLetterLimit: dead letters stored per source and hour beyond
+	// which refusals are only counted (LIFTTRUST_DEAD_LETTER_LIMIT, 1000).
+	DeadLetterLimit int
+	AllowInstall    bool   // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
+	LogLevel        string // LOG_LEVEL: info or debug
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -86,6 +91,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.OfflineAfter = dur("LIFTTRUST_OFFLINE_AFTER", "5m")
 	c.ArrivalLimit = dur("LIFTTRUST_ARRIVAL_LIMIT", "30m")
 	c.Retention = dur("LIFTTRUST_TELEMETRY_RETENTION", "9480h") // 13 months (395 days)
+	c.DeadLetterRetention = dur("LIFTTRUST_DEAD_LETTER_RETENTION", "2160h")
+	if n, err := strconv.Atoi(get("LIFTTRUST_DEAD_LETTER_LIMIT", "1000")); err != nil || n < 1 {
+		errs = append(errs, errors.New("LIFTTRUST_DEAD_LETTER_LIMIT: want a positive number of dead letters per source and hour"))
+	} else {
+		c.DeadLetterLimit = n
+	}
 	allow, err := strconv.ParseBool(get("LIFTTRUST_ALLOW_INSTALL", "true"))
 	if err != nil {
 		errs = append(errs, errors.New("LIFTTRUST_ALLOW_INSTALL: want true or false"))

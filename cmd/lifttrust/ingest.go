@@ -20,7 +20,10 @@ func (e *env) newIngest(db *postgres.DB, mqttURL, username, password string) (*i
 		ShareGroup:   e.cfg.MQTTShareGroup,
 		OfflineAfter: e.cfg.OfflineAfter,
 		Retention:    e.cfg.Retention,
-		Log:          e.log,
+
+		DeadLetterRetention: e.cfg.DeadLetterRetention,
+		DeadLetterLimit:     e.cfg.DeadLetterLimit,
+		Log:                 e.log,
 	})
 }
 
