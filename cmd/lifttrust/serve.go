@@ -10,6 +10,7 @@ import (
 	"lifttrust/api"
 	"lifttrust/ingest"
 	"lifttrust/localenv"
+	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 	"lifttrust/web"
 )
@@ -62,19 +63,37 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer stopBroker()
 	brokerDone := make(chan error, 1)
 	mqttURL := e.cfg.MQTTURL
+	mqttUser, mqttPass := e.cfg.MQTTUsername, e.cfg.MQTTPassword
+	simUser, simPass := mqttUser, mqttPass
 	if mqttURL == "" {
-		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"))
+		// The embedded broker enforces the issued identities like any
+		// other; serve issues (rotates) its own service credentials for
+		// ingest and the demo simulator, handed over in memory only.
+		users := postgres.NewMQTTUserStore(db)
+		if mqttUser, mqttPass, err = issueService(ctx, users, "embedded-ingest"); err != nil {
+			return err
+		}
+		if *demo {
+			if simUser, simPass, err = issueService(ctx, users, "demo-simulator"); err != nil {
+				return err
+			}
+		}
+		auth := localenv.NewBrokerAuth(users, mqttauth.Rules{Prefix: e.cfg.MQTTTopicPrefix}, e.log.With("component", "broker"))
+		if err := auth.Load(ctx); err != nil {
+			return err
+		}
+		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"), auth)
 		if err != nil {
 			return err
 		}
 		mqttURL = b.URL()
-		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s\n", b.Addr)
+		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s; anonymous clients refused, credentials from lifttrust mqtt-user\n", b.Addr)
 		go func() { brokerDone <- b.Run(brokerCtx) }()
 	} else {
 		close(brokerDone)
 	}
 
-	ing, err := e.newIngest(db, mqttURL)
+	ing, err := e.newIngest(db, mqttURL, mqttUser, mqttPass)
 	if err != nil {
 		return err
 	}
@@ -112,7 +131,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// firm within seconds of a score_needed notification.
 	g.Go(func() error { return e.newScheduler(db).Run(gctx) })
 	if *demo { // the demo fleet plays live, so the dashboard moves at once
-		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL) })
+		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL, simUser, simPass) })
 	}
 	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)
 
@@ -126,4 +145,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "LiftTrust stopped cleanly")
 	return nil
+}
+
+// issueService issues (rotates) the service identity name and returns its
+// username and password.
+func issueService(ctx context.Context, users *postgres.MQTTUserStore, name string) (string, string, error) {
+	pw := mqttauth.NewPassword()
+	h, err := mqttauth.HashPassword(pw)
+	if err != nil {
+		return "", "", err
+	}
+	if err := users.Put(ctx, mqttauth.RoleService, name, h); err != nil {
+		return "", "", fmt.Errorf("issue %s credentials: %w", name, err)
+	}
+	return name, pw, nil
 }
