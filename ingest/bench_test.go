@@ -154,7 +154,7 @@ func batchStats() (batches, msgs, commitSeconds float64) {
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			switch mf.GetName() {
-			case "lifttrust_ingest_batch_size":
+			case "lifttrust_ingest_batch_messages":
 				batches, msgs = float64(m.GetHistogram().GetSampleCount()), m.GetHistogram().GetSampleSum()
 			case "lifttrust_ingest_commit_seconds":
 				commitSeconds = m.GetHistogram().GetSampleSum()

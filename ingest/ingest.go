@@ -34,6 +34,9 @@ type Config struct {
 	DirectoryRefresh time.Duration // full reload of lifts/firms/agencies (default 1 min)
 	Retention        time.Duration // raw telemetry kept this long (default 13 months)
 	DrainTimeout     time.Duration // on shutdown, how long to keep flushing (default 15 s)
+	// StallAfter is how long a batch may wait to be committed before
+	// Stalled (readiness) fails (default 1 min).
+	StallAfter time.Duration
 
 	Log *slog.Logger
 	Now func() time.Time // the clock (tests may fix it)
@@ -67,6 +70,9 @@ func (c *Config) defaults() {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 15 * time.Second
 	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = time.Minute
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -86,6 +92,8 @@ type Ingest struct {
 	ready  chan struct{}
 	once   sync.Once
 	online atomic.Bool
+	// progress says whether batches get committed (Stalled).
+	progress progress
 }
 
 // Connected reports whether the broker connection is up, for /readyz.
@@ -155,6 +163,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 		qs[i] = make(chan item, max(in.cfg.QueueSize/in.cfg.Writers, 1))
 		ws[i] = newWriter(in.store, in.dir, map[string]LiftState{}, in.cfg)
 		ws[i].stored = &in.stored
+		ws[i].progress = &in.progress
 		ws[i].reloads = i == 0
 		ws[i].depth = func() int {
 			n := 0
