@@ -39,6 +39,7 @@ type Config struct {
 	Retention       time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
 	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
 	LogLevel        string        // LOG_LEVEL: info or debug
+	LogFormat       string        // LOG_FORMAT: text (default) or json, one object per line for a log collector
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -64,6 +65,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MQTTClientID:    get("LIFTTRUST_MQTT_CLIENT_ID", ""),
 		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
 		LogLevel:        get("LOG_LEVEL", "info"),
+		LogFormat:       get("LOG_FORMAT", "text"),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 	}
 	var errs []error
@@ -117,6 +119,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.LogLevel != "info" && c.LogLevel != "debug" {
 		errs = append(errs, errors.New("LOG_LEVEL: info or debug"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("LOG_FORMAT: text or json"))
 	}
 	if c.Secret != "" {
 		c.SecretSource = "env"
