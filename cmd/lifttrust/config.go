@@ -40,6 +40,9 @@ type Config struct {
 	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
 	LogLevel        string        // LOG_LEVEL: info or debug
 	LogFormat       string        // LOG_FORMAT: text (default) or json, one object per line for a log collector
+	// OpsToken, when set, is required (Authorization: Bearer) for /metrics
+	// and for the per-check detail of /readyz (LIFTTRUST_OPS_TOKEN).
+	OpsToken string
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -66,6 +69,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
 		LogLevel:        get("LOG_LEVEL", "info"),
 		LogFormat:       get("LOG_FORMAT", "text"),
+		OpsToken:        get("LIFTTRUST_OPS_TOKEN", ""),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 	}
 	var errs []error

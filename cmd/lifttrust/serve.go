@@ -96,10 +96,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := api.New(api.Deps{
-		Log:    e.log,
-		Checks: checks,
-		Upload: ingest.NewUploader(postgres.NewIngestStore(db)),
-		Pages:  pages,
+		Log:      e.log,
+		Checks:   checks,
+		Auth:     postgres.NewAuthStore(db),
+		OpsToken: e.cfg.OpsToken,
+		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
+		Site:     pages,
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
