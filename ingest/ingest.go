@@ -47,6 +47,9 @@ type Config struct {
 	// refusals are counted, not stored (default 1000; negative: no limit).
 	DeadLetterLimit int
 	DrainTimeout    time.Duration // on shutdown, how long to keep flushing (default 15 s)
+	// StallAfter is how long a batch may wait to be committed before
+	// Stalled (readiness) fails (default 1 min).
+	StallAfter time.Duration
 
 	Log *slog.Logger
 	Now func() time.Time // the clock (tests may fix it)
@@ -86,6 +89,9 @@ func (c *Config) defaults() {
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 15 * time.Second
 	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = time.Minute
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +111,8 @@ type Ingest struct {
 	ready  chan struct{}
 	once   sync.Once
 	online atomic.Bool
+	// progress says whether batches get committed (Stalled).
+	progress progress
 }
 
 // Connected reports whether the broker connection is up, for /readyz.
@@ -174,6 +182,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 		qs[i] = make(chan item, max(in.cfg.QueueSize/in.cfg.Writers, 1))
 		ws[i] = newWriter(in.store, in.dir, map[string]LiftState{}, in.cfg)
 		ws[i].stored = &in.stored
+		ws[i].progress = &in.progress
 		ws[i].reloads = i == 0
 		ws[i].depth = func() int {
 			n := 0

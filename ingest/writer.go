@@ -43,6 +43,7 @@ type writer struct {
 	reloads    bool          // this writer reloads the shared directory
 	depth      func() int    // messages queued for all writers
 	limit      *deadLetterLimit
+	progress   *progress // shared with Ingest.Stalled; nil in tests that build a writer alone
 }
 
 func newWriter(store Store, dir *Directory, states map[string]LiftState, cfg Config) *writer {
@@ -147,7 +148,11 @@ func (w *writer) drain(hard context.Context, q <-chan item) error {
 // flush writes items, retrying with back-off while the database is away
 // (holding the batch: nothing is acknowledged or dropped), and then
 // acknowledges them. It returns only ctx's error.
-func (w *writer) flush(ctx context.Context, items []item) error {
+func (w *writer) flush(ctx context.Context, items []item) (err error) {
+	if w.progress != nil {
+		w.progress.start(w, w.cfg.Now())
+		defer func() { w.progress.done(w, w.cfg.Now(), err == nil) }()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
@@ -423,6 +428,7 @@ func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, to
 	}
 	mBatchSize.Observe(float64(len(items)))
 	mCommit.Observe(took.Seconds())
+	mLastCommit.SetToCurrentTime()
 }
 
 // sweep opens offline episodes for lifts whose heartbeats stopped.

@@ -51,6 +51,7 @@ type Config struct {
 	DeadLetterLimit int
 	AllowInstall    bool   // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
 	LogLevel        string // LOG_LEVEL: info or debug
+	LogFormat       string // LOG_FORMAT: text (default) or json, one object per line for a log collector
 	// OpsToken, when set, is required (Authorization: Bearer) for /metrics
 	// and for the per-check detail of /readyz (LIFTTRUST_OPS_TOKEN).
 	OpsToken string
@@ -81,6 +82,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MQTTClientID:    get("LIFTTRUST_MQTT_CLIENT_ID", ""),
 		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
 		LogLevel:        get("LOG_LEVEL", "info"),
+		LogFormat:       get("LOG_FORMAT", "text"),
 		OpsToken:        get("LIFTTRUST_OPS_TOKEN", ""),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 	}
@@ -141,6 +143,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.LogLevel != "info" && c.LogLevel != "debug" {
 		errs = append(errs, errors.New("LOG_LEVEL: info or debug"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("LOG_FORMAT: text or json"))
 	}
 	if c.Secret != "" {
 		c.SecretSource = "env"

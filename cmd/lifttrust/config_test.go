@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,26 @@ func TestEnsureSecretGeneratesOnceAndKeepsIt(t *testing.T) {
 	}
 	if len(first) < 32 || c2.Secret != first {
 		t.Fatalf("secret not generated once and reused: %q vs %q", first, c2.Secret)
+	}
+}
+
+func TestLogFormatJSONWritesOneObjectPerLine(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{"LOG_FORMAT": "json"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	newLogger(cfg, &b).With("component", "http").Info("request", "request_id", "abc")
+	var line map[string]any
+	if err := json.Unmarshal(b.Bytes(), &line); err != nil {
+		t.Fatalf("not one JSON object: %q: %v", b.String(), err)
+	}
+	for k, want := range map[string]string{"msg": "request", "level": "INFO", "component": "http", "request_id": "abc"} {
+		if line[k] != want {
+			t.Errorf("%s = %v, want %q", k, line[k], want)
+		}
+	}
+	if _, err := LoadConfig(envOf(map[string]string{"LOG_FORMAT": "xml"})); err == nil || !strings.Contains(err.Error(), "LOG_FORMAT") {
+		t.Errorf("LOG_FORMAT=xml: err = %v, want one naming LOG_FORMAT", err)
 	}
 }

@@ -77,12 +77,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}, args[1:])
+}
+
+// newLogger is the one logger of the process: text for a terminal, JSON
+// (LOG_FORMAT=json, one object per line with time, level, msg and the
+// attributes such as component and request_id) for a log collector.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	if cfg.LogLevel == "debug" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: log}, args[1:])
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func usage(w io.Writer) {

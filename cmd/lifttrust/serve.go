@@ -105,13 +105,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	checks := []api.Check{
+		{Name: "database", Fn: db.Ping},
+		{Name: "schema", Fn: db.CheckSchema},
+		{Name: "broker", Fn: ing.Connected},
+		{Name: "ingest", Fn: ing.Stalled},
+	}
+	if err := registerServeMetrics(db, checks, mqttURL, e.log); err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
-		Log: e.log,
-		Checks: []api.Check{
-			{Name: "database", Fn: db.Ping},
-			{Name: "schema", Fn: db.CheckSchema},
-			{Name: "broker", Fn: ing.Connected},
-		},
+		Log:      e.log,
+		Checks:   checks,
 		Auth:     postgres.NewAuthStore(db),
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
@@ -129,7 +134,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	g.Go(func() error { return ing.Run(gctx) })
 	// Scores: a full run daily (and at start when today's is missing), one
 	// firm within seconds of a score_needed notification.
-	g.Go(func() error { return e.newScheduler(db).Run(gctx) })
+	sched := e.newScheduler(db)
+	sched.Observe = observeScoring
+	g.Go(func() error { return sched.Run(gctx) })
 	if *demo { // the demo fleet plays live, so the dashboard moves at once
 		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL, simUser, simPass) })
 	}
