@@ -367,3 +367,53 @@ func TopShareLift(scores []float64, ys []bool, share float64) float64 {
 	}
 	return (hit / float64(top)) / (all / float64(len(idx)))
 }
+
+// Validation is a time-split check of the forecast: fitted on examples up
+// to one cut-off, tested on the next 90 days after a later one.
+type Validation struct {
+	Train, Test             int
+	TrainPositives, TestPos int
+	// AUC of the full model and of the age-and-category baseline on the
+	// test examples.
+	AUC, BaselineAUC float64
+	// TopDecileLift is how many times the base rate the top 10 % by
+	// forecast hold, for the full model and the baseline.
+	TopDecileLift, BaselineTopDecileLift float64
+	Model, Baseline                      Model
+}
+
+// Validate fits the full and baseline models on the training examples and
+// measures both on the test examples.
+func Validate(train []Features, trainY []bool, test []Features, testY []bool) (Validation, error) {
+	v := Validation{Train: len(train), Test: len(test)}
+	var err error
+	if v.Model, err = Fit(train, trainY, nil); err != nil {
+		return v, err
+	}
+	if v.Baseline, err = Fit(train, trainY, BaselineTerms); err != nil {
+		return v, err
+	}
+	v.TrainPositives = v.Model.Positives
+	full, base := make([]float64, len(test)), make([]float64, len(test))
+	for i, f := range test {
+		full[i], base[i] = v.Model.Predict(f), v.Baseline.Predict(f)
+		if testY[i] {
+			v.TestPos++
+		}
+	}
+	v.AUC, v.BaselineAUC = AUC(full, testY), AUC(base, testY)
+	v.TopDecileLift, v.BaselineTopDecileLift = TopShareLift(full, testY, 0.1), TopShareLift(base, testY, 0.1)
+	return v, nil
+}
+
+// WithFirmScores sets each example's FirmScore from its firm's score
+// (NaN when the firm has none).
+func WithFirmScores(xs []Features, scores map[string]float64) {
+	for i := range xs {
+		s, ok := scores[xs[i].Firm]
+		if !ok {
+			s = math.NaN()
+		}
+		xs[i].FirmScore = s
+	}
+}

@@ -12,10 +12,14 @@
 package spotcheck
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"time"
 
 	"lifttrust"
 )
@@ -205,4 +209,42 @@ func inclusion(share []float64, n int) []float64 {
 			return p
 		}
 	}
+}
+
+// Plan is a stored monthly plan.
+type Plan struct {
+	ID     int64
+	Month  time.Time // the first day of the month, Shanghai date at midnight UTC
+	Checks int
+	// Seed is published with the plan: with the published probabilities it
+	// lets anyone re-draw the plan and see it was not chosen by hand.
+	Seed           uint64
+	Weights        Weights
+	RiskRun        int64 // the forecasts used; 0 when none existed
+	InputsChecksum string
+	// Unassigned counts drawn lifts for which no inspector may be sent.
+	Unassigned int
+	CreatedAt  time.Time
+}
+
+// PublishedAfter is when the plan may be published: the end of its month
+// in Shanghai. Publishing earlier would tell firms which lifts to tidy.
+func (p Plan) PublishedAfter() time.Time {
+	y, m, _ := p.Month.Date()
+	return time.Date(y, m+1, 1, 0, 0, 0, 0, shanghai)
+}
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// Checksum digests the candidates as Draw sees them (registration-code
+// order: lift, firm, district, grade, forecast), so a published plan can
+// be shown to have been drawn from stated inputs.
+func Checksum(cands []Candidate) string {
+	cs := append([]Candidate(nil), cands...)
+	sort.Slice(cs, func(a, b int) bool { return cs[a].Lift < cs[b].Lift })
+	h := sha256.New()
+	for _, c := range cs {
+		fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s\n", c.Lift, c.Category, c.District, c.Firm, c.Grade, strconv.FormatFloat(c.Forecast, 'g', -1, 64))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

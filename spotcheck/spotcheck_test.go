@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,6 +264,42 @@ func TestChecklistsAndResults(t *testing.T) {
 		r.Items = append([]ItemResult(nil), ok.Items...)
 		mut(&r)
 		if err := r.Validate("3310"); !errors.Is(err, lifttrust.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestParseResultsCSV(t *testing.T) {
+	head := "check_ref,plan_id,registration_code,checked_on,inspector,minutes_on_site,overall,item,passed,note\n"
+	ins := map[string]int64{"wang": 7}
+	good := head + `c1,3,33103101152020010001,2026-11-03,wang,50,fail,E01,true,
+c1,3,33103101152020010001,2026-11-03,wang,50,fail,E02,false,"梳齿板断齿, 两处"
+c2,,31103101152020010002,2026-11-04,wang,40,pass,T01,true,
+`
+	rs, err := ParseResultsCSV(strings.NewReader(good), ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Result{
+		{PlanID: 3, Lift: "33103101152020010001", Inspector: 7, CheckedOn: time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), MinutesOnSite: 50, Overall: Fail,
+			Items: []ItemResult{{Code: "E01", Passed: true}, {Code: "E02", Note: "梳齿板断齿, 两处"}}},
+		{Lift: "31103101152020010002", Inspector: 7, CheckedOn: time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC), MinutesOnSite: 40, Overall: Pass,
+			Items: []ItemResult{{Code: "T01", Passed: true}}},
+	}
+	if diff := cmp.Diff(want, rs); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	for name, body := range map[string]string{
+		"no header":                     "",
+		"a wrong header":                "ref,lift\nx,y\n",
+		"no checks":                     head,
+		"an unknown inspector":          head + "c1,,33103101152020010001,2026-11-03,zhao,50,pass,E01,true,\n",
+		"a bad date":                    head + "c1,,33103101152020010001,03/11/2026,wang,50,pass,E01,true,\n",
+		"passed is not a boolean":       head + "c1,,33103101152020010001,2026-11-03,wang,50,pass,E01,yes please,\n",
+		"rows of one check that differ": head + "c1,,33103101152020010001,2026-11-03,wang,50,pass,E01,true,\nc1,,33103101152020010001,2026-11-04,wang,50,pass,E02,true,\n",
+		"a short row":                   head + "c1,,33103101152020010001\n",
+	} {
+		if _, err := ParseResultsCSV(strings.NewReader(body), ins); !errors.Is(err, lifttrust.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
