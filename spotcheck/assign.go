@@ -2,6 +2,7 @@ package spotcheck
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -13,8 +14,8 @@ type Inspector struct {
 }
 
 // Assignment is the inspector drawn for one check; ID 0 when nobody may
-// take it (no inspector for the district, or only the one who checked the
-// firm last).
+// take it (no inspector for the district, or only those who checked the
+// firm last time).
 type Assignment struct {
 	Lift      string
 	Inspector int64
@@ -22,13 +23,13 @@ type Assignment struct {
 }
 
 // Assign draws an inspector for every drawn lift, at random among those
-// who may check its district, never the inspector who checked the same
-// firm last: last maps a firm to the inspector of its previous check
-// (from earlier plans), and is updated as the plan assigns, so a firm with
-// two lifts in one plan gets two inspectors when the district has them.
-// Lifts are taken in registration-code order and inspectors in id order,
-// so the same seed gives the same assignment.
-func Assign(drawn []Selection, inspectors []Inspector, last map[string]int64, seed uint64) []Assignment {
+// who may check its district, never one who checked the same firm the last
+// time it was checked: last maps a firm to the inspectors of its latest
+// earlier plan. Rotation is between rounds, as in the double-random rule;
+// within one plan a firm's lifts are drawn for independently. Lifts are
+// taken in registration-code order and inspectors in id order, so the same
+// seed gives the same assignment.
+func Assign(drawn []Selection, inspectors []Inspector, last map[string][]int64, seed uint64) []Assignment {
 	byDistrict := map[string][]Inspector{}
 	ins := append([]Inspector(nil), inspectors...)
 	sort.Slice(ins, func(a, b int) bool { return ins[a].ID < ins[b].ID })
@@ -37,10 +38,6 @@ func Assign(drawn []Selection, inspectors []Inspector, last map[string]int64, se
 			byDistrict[d] = append(byDistrict[d], in)
 		}
 	}
-	prev := make(map[string]int64, len(last))
-	for k, v := range last {
-		prev[k] = v
-	}
 	ls := append([]Selection(nil), drawn...)
 	sort.Slice(ls, func(a, b int) bool { return ls[a].Lift < ls[b].Lift })
 	r := rand.New(rand.NewPCG(seed, 0x1A5BEC7))
@@ -48,7 +45,7 @@ func Assign(drawn []Selection, inspectors []Inspector, last map[string]int64, se
 	for _, s := range ls {
 		var pool []Inspector
 		for _, in := range byDistrict[s.District] {
-			if in.ID != prev[s.Firm] {
+			if !slices.Contains(last[s.Firm], in.ID) {
 				pool = append(pool, in)
 			}
 		}
@@ -56,7 +53,6 @@ func Assign(drawn []Selection, inspectors []Inspector, last map[string]int64, se
 		if len(pool) > 0 {
 			in := pool[r.IntN(len(pool))]
 			a.Inspector, a.Username = in.ID, in.Username
-			prev[s.Firm] = in.ID
 		}
 		out = append(out, a)
 	}

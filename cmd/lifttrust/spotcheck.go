@@ -107,7 +107,7 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	last, err := store.LastInspectors(ctx)
+	last, err := store.LastInspectors(ctx, month)
 	if err != nil {
 		return err
 	}
@@ -133,11 +133,21 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "spotcheck: plan %d for %s: %d of %d lifts, seed %d, %.0f %% uniform, grade weights %s, %s; inputs %s\n",
 		p.ID, month.Format("2006-01"), len(drawn), len(sel), seedN, 100*w.Uniform, *grades, forecasts, p.InputsChecksum[:16])
+	withDistricts := 0
+	for _, in := range inspectors {
+		if len(in.Districts) > 0 {
+			withDistricts++
+		}
+	}
 	switch {
 	case len(inspectors) == 0:
 		fmt.Fprintln(e.stdout, "spotcheck: 没有监察员账号，所有抽查均未分配 / no inspector accounts: every check is unassigned (add users with role inspector and their districts in inspector_districts)")
+	case withDistricts == 0:
+		fmt.Fprintf(e.stdout, "spotcheck: %d 名监察员均未分配辖区，所有抽查均未分配 / none of the %d inspectors has a district: every check is unassigned (add rows to inspector_districts)\n", len(inspectors), len(inspectors))
 	case p.Unassigned > 0:
-		fmt.Fprintf(e.stdout, "spotcheck: %d checks unassigned: no inspector may check their district other than the one who checked the firm last\n", p.Unassigned)
+		fmt.Fprintf(e.stdout, "spotcheck: %d 项抽查未分配 / %d checks unassigned: no inspector covers their district, or only those who checked the firm last time\n", p.Unassigned, p.Unassigned)
+	default:
+		fmt.Fprintf(e.stdout, "spotcheck: every check assigned among %d inspectors\n", withDistricts)
 	}
 	fmt.Fprintf(e.stdout, "spotcheck: the plan and every lift's selection probability are published after %s\n", p.PublishedAfter().Format(time.DateOnly))
 	if *out == "" {
