@@ -79,33 +79,27 @@ func (s *SpotCheckStore) Inspectors(ctx context.Context) ([]spotcheck.Inspector,
 	return out, nil
 }
 
-// LastInspectors maps each firm to the inspectors of its latest round of
-// checks before month: those assigned to it in the latest earlier plan
-// that drew it, and those who recorded a check of it in that plan's month.
-func (s *SpotCheckStore) LastInspectors(ctx context.Context, month time.Time) (map[string][]int64, error) {
+// LastInspectors maps each firm to the inspector of its latest check
+// before month: a recorded result, or an assignment of an earlier plan
+// (the last of the firm's lifts in registration-code order, the order in
+// which plans assign), whichever is later.
+func (s *SpotCheckStore) LastInspectors(ctx context.Context, month time.Time) (map[string]int64, error) {
 	rows, err := s.db.Pool.Query(ctx, `
-		WITH rounds AS (
-			SELECT x.firm_uscc AS firm, max(p.month) AS month
-			FROM spotcheck_selections x JOIN spotcheck_plans p ON p.id = x.plan_id
-			WHERE x.drawn AND x.firm_uscc IS NOT NULL AND p.month < $1
-			GROUP BY x.firm_uscc
-		)
-		SELECT firm, array_agg(DISTINCT inspector ORDER BY inspector) FROM (
-			SELECT r.firm, x.inspector_id AS inspector
-			FROM rounds r JOIN spotcheck_plans p ON p.month = r.month
-			JOIN spotcheck_selections x ON x.plan_id = p.id AND x.firm_uscc = r.firm AND x.drawn AND x.inspector_id IS NOT NULL
+		SELECT DISTINCT ON (firm) firm, inspector FROM (
+			SELECT r.firm_uscc AS firm, r.inspector_id AS inspector, r.checked_on AS at, 1 AS recorded, r.lift_code AS lift
+			FROM spotcheck_results r WHERE r.checked_on < $1
 			UNION ALL
-			SELECT r.firm, c.inspector_id
-			FROM rounds r JOIN spotcheck_results c ON c.firm_uscc = r.firm
-			 AND c.checked_on >= r.month AND c.checked_on < r.month + interval '1 month'
-		) i GROUP BY firm`, month.Format(time.DateOnly))
+			SELECT x.firm_uscc, x.inspector_id, p.month, 0, x.lift_code
+			FROM spotcheck_selections x JOIN spotcheck_plans p ON p.id = x.plan_id
+			WHERE x.drawn AND x.inspector_id IS NOT NULL AND x.firm_uscc IS NOT NULL AND p.month < $1
+		) c ORDER BY firm, at DESC, recorded DESC, lift DESC`, month.Format(time.DateOnly))
 	if err != nil {
 		return nil, fmt.Errorf("last inspectors: %w", MapErr(err))
 	}
-	out := map[string][]int64{}
+	out := map[string]int64{}
 	var firm string
-	var ids []int64
-	_, err = pgx.ForEachRow(rows, []any{&firm, &ids}, func() error { out[firm] = ids; return nil })
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&firm, &id}, func() error { out[firm] = id; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("last inspectors: %w", MapErr(err))
 	}

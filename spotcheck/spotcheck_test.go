@@ -162,17 +162,19 @@ func TestAssign(t *testing.T) {
 		{Candidate: Candidate{Lift: "L5", District: "310104", Firm: "F3"}},
 		{Candidate: Candidate{Lift: "L6", District: "310151", Firm: "F4"}},
 	}
-	last := map[string][]int64{"F1": {2}, "F3": {2}}
+	last := map[string]int64{"F1": 2, "F3": 2}
 	as := Assign(drawn, ins, last, 9)
 	by := map[string]Assignment{}
 	for _, a := range as {
 		by[a.Lift] = a
 	}
-	t.Run("an inspector who checked the firm last time is never sent again", func(t *testing.T) {
+	t.Run("an inspector is never sent to the same firm twice running", func(t *testing.T) {
+		prev := last["F1"]
 		for _, l := range []string{"L1", "L2", "L3"} {
-			if by[l].Inspector == 2 || by[l].Inspector == 0 {
-				t.Errorf("%s: inspector %d, who checked F1 last time", l, by[l].Inspector)
+			if by[l].Inspector == prev || by[l].Inspector == 0 {
+				t.Errorf("%s: inspector %d after %d", l, by[l].Inspector, prev)
 			}
+			prev = by[l].Inspector
 		}
 	})
 	t.Run("only an inspector of the district is drawn", func(t *testing.T) {
@@ -189,7 +191,7 @@ func TestAssign(t *testing.T) {
 		if diff := cmp.Diff(as, Assign(drawn, ins, last, 9)); diff != "" {
 			t.Errorf("(-first +second):\n%s", diff)
 		}
-		if len(last["F1"]) != 1 || last["F1"][0] != 2 {
+		if last["F1"] != 2 {
 			t.Error("Assign changed last")
 		}
 	})
@@ -300,5 +302,49 @@ c2,,31103101152020010002,2026-11-04,wang,40,pass,T01,true,
 		if _, err := ParseResultsCSV(strings.NewReader(body), ins); !errors.Is(err, lifttrust.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
+	}
+}
+
+func TestSimulate(t *testing.T) {
+	cs := city()
+	sel, err := Draw(cs, 60, 3, DefaultWeights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawn []Selection
+	for _, s := range sel {
+		if s.Drawn {
+			drawn = append(drawn, s)
+		}
+	}
+	as := Assign(drawn, []Inspector{{ID: 1, Username: "wang", Districts: []string{"310115"}}}, nil, 3)
+	fail := map[string]float64{}
+	for _, c := range cs {
+		fail[c.Lift] = 0.5
+	}
+	month := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	rs := Simulate(drawn, as, fail, month, 3)
+	if diff := cmp.Diff(rs, Simulate(drawn, as, fail, month, 3)); diff != "" {
+		t.Errorf("not deterministic:\n%s", diff)
+	}
+	category := map[string]string{}
+	for _, c := range cs {
+		category[c.Lift] = c.Category
+	}
+	failed := 0
+	for _, r := range rs {
+		if err := r.Validate(category[r.Lift]); err != nil {
+			t.Error(err)
+		}
+		if r.CheckedOn.Month() != time.February || r.CheckedOn.Weekday() == time.Sunday || r.CheckedOn.Weekday() == time.Saturday || r.Inspector != 1 {
+			t.Errorf("check %+v", r)
+		}
+		if r.Overall == Fail {
+			failed++
+		}
+	}
+	// Only lifts in 310115 have an inspector: about half the drawn ones.
+	if len(rs) == 0 || len(rs) == len(drawn) || failed == 0 || failed == len(rs) {
+		t.Errorf("%d of %d drawn lifts checked, %d failed", len(rs), len(drawn), failed)
 	}
 }

@@ -44,7 +44,7 @@ var commands = []command{
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
 	{"risk", "fit the per-lift risk forecast and store every lift's forecast (--validate: time-split AUC)", runRisk},
-	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE", runSpotCheck},
+	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 }
 

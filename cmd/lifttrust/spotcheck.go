@@ -23,7 +23,7 @@ import (
 // and the bulk upload of results (docs/scoring.md, "Spot checks").
 func runSpotCheck(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck: want plan, evaluate or import")
+		return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck: want plan, evaluate, import or simulate")
 	}
 	switch args[0] {
 	case "plan":
@@ -32,8 +32,10 @@ func runSpotCheck(ctx context.Context, e *env, args []string) error {
 		return spotCheckEvaluate(ctx, e, args[1:])
 	case "import":
 		return spotCheckImport(ctx, e, args[1:])
+	case "simulate":
+		return spotCheckSimulate(ctx, e, args[1:])
 	}
-	return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck %q: want plan, evaluate or import", args[0])
+	return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck %q: want plan, evaluate, import or simulate", args[0])
 }
 
 func (e *env) spotCheckDB(ctx context.Context) (*postgres.DB, func(), error) {
@@ -145,7 +147,7 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	case withDistricts == 0:
 		fmt.Fprintf(e.stdout, "spotcheck: %d 名监察员均未分配辖区，所有抽查均未分配 / none of the %d inspectors has a district: every check is unassigned (add rows to inspector_districts)\n", len(inspectors), len(inspectors))
 	case p.Unassigned > 0:
-		fmt.Fprintf(e.stdout, "spotcheck: %d 项抽查未分配 / %d checks unassigned: no inspector covers their district, or only those who checked the firm last time\n", p.Unassigned, p.Unassigned)
+		fmt.Fprintf(e.stdout, "spotcheck: %d 项抽查未分配 / %d checks unassigned: no inspector covers their district, or only the one who checked the firm last\n", p.Unassigned, p.Unassigned)
 	default:
 		fmt.Fprintf(e.stdout, "spotcheck: every check assigned among %d inspectors\n", withDistricts)
 	}
@@ -193,6 +195,78 @@ func writeCSV(path string, header []string, rows [][]string) error {
 	return f.Close()
 }
 
+// loadTruth reads a truth file that has spot_fail rows.
+func loadTruth(path string) (seed.Truth, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return seed.Truth{}, fmt.Errorf("--truth: %w", err)
+	}
+	truth, err := seed.ReadTruthCSV(f)
+	f.Close()
+	if err != nil {
+		return truth, err
+	}
+	if len(truth.SpotFail) == 0 {
+		return truth, lifttrust.Errorf(lifttrust.ErrInvalid, "--truth %s has no spot_fail rows (written by an older lifttrust seed)", path)
+	}
+	return truth, nil
+}
+
+// spotCheckSimulate records a plan's checks as a synthetic fleet's planted
+// truth says they would turn out (spotcheck.Simulate), so that scoring
+// model v3 can be validated with its spot-check indicator in play:
+// spotcheck simulate --plan ID --truth FILE. Only for seeded databases.
+func spotCheckSimulate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("spotcheck simulate", e)
+	planID := fs.Int64("plan", 0, "plan id (required)")
+	truthFile := fs.String("truth", "", "planted truth CSV from `lifttrust seed --truth` (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *planID <= 0 || *truthFile == "" {
+		return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck simulate: want --plan ID --truth FILE")
+	}
+	truth, err := loadTruth(*truthFile)
+	if err != nil {
+		return err
+	}
+	db, closeDB, err := e.spotCheckDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	store := postgres.NewSpotCheckStore(db)
+	p, checks, err := store.Plan(ctx, *planID)
+	if err != nil {
+		return err
+	}
+	var drawn []spotcheck.Selection
+	var as []spotcheck.Assignment
+	for _, c := range checks {
+		if c.Drawn {
+			drawn = append(drawn, c.Selection)
+			as = append(as, spotcheck.Assignment{Lift: c.Lift, Inspector: c.Inspector, Username: c.Username})
+		}
+	}
+	rs := spotcheck.Simulate(drawn, as, truth.SpotFail, p.Month, p.Seed)
+	for i := range rs {
+		rs[i].PlanID = p.ID
+	}
+	n, err := store.ImportResults(ctx, rs)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range rs {
+		if r.Overall == spotcheck.Fail {
+			failed++
+		}
+	}
+	fmt.Fprintf(e.stdout, "spotcheck: plan %d simulated: %d checks (%d failed), %d stored; %d drawn lifts had no inspector or no truth\n",
+		p.ID, len(rs), failed, n, len(drawn)-len(rs))
+	return nil
+}
+
 // spotCheckEvaluate prints a plan's expected failures found per check
 // against a seed's planted truth, beside a uniform plan of the same size:
 // spotcheck evaluate --plan ID --truth FILE.
@@ -206,17 +280,9 @@ func spotCheckEvaluate(ctx context.Context, e *env, args []string) error {
 	if *planID <= 0 || *truthFile == "" {
 		return lifttrust.Errorf(lifttrust.ErrInvalid, "spotcheck evaluate: want --plan ID --truth FILE")
 	}
-	f, err := os.Open(*truthFile)
-	if err != nil {
-		return fmt.Errorf("--truth: %w", err)
-	}
-	truth, err := seed.ReadTruthCSV(f)
-	f.Close()
+	truth, err := loadTruth(*truthFile)
 	if err != nil {
 		return err
-	}
-	if len(truth.SpotFail) == 0 {
-		return lifttrust.Errorf(lifttrust.ErrInvalid, "--truth %s has no spot_fail rows (written by an older lifttrust seed)", *truthFile)
 	}
 	db, closeDB, err := e.spotCheckDB(ctx)
 	if err != nil {
