@@ -44,6 +44,7 @@ var commands = []command{
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
+	{"report", "write the yearly lift safety status report: HTML, PDF, JSON (--year Y --out DIR)", runReport},
 }
 
 // env is what every subcommand gets: the validated configuration, where to
