@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"lifttrust/opendata"
 	"lifttrust/report"
 )
 
@@ -137,25 +138,55 @@ var reportQueries = []ReportQuery{
 
 // Figures computes every figure of the year in one snapshot.
 func (s *ReportStore) Figures(ctx context.Context, year int) (*report.Figures, error) {
-	f := &report.Figures{Year: year}
-	err := s.readOnly(ctx, func(tx pgx.Tx) error {
-		for _, q := range reportQueries {
-			if err := q.scan(ctx, tx, q.SQL, year, f); err != nil {
-				return fmt.Errorf("report %d %s: %w", year, q.Key, MapErr(err))
-			}
-		}
-		sc, err := spotChecks(ctx, tx, year)
-		if err != nil {
-			return fmt.Errorf("report %d spot_checks: %w", year, MapErr(err))
-		}
-		f.SpotChecks = sc
-		return nil
+	var f *report.Figures
+	err := s.readOnly(ctx, func(tx pgx.Tx) (err error) {
+		f, err = figures(ctx, tx, year)
+		return err
 	})
-	if err != nil {
-		return nil, err
+	return f, err
+}
+
+// YearAndPrevious computes the figures of year and of the year before (for
+// "what changed") in one snapshot, with the mark of the report dataset in
+// that snapshot (for /open/reports/{year}.json's ETag).
+func (s *ReportStore) YearAndPrevious(ctx context.Context, year int) (cur, prev *report.Figures, m opendata.Mark, err error) {
+	err = s.readOnly(ctx, func(tx pgx.Tx) error {
+		if m, err = (&OpenSnapshot{tx: tx}).Mark(ctx, "report"); err != nil {
+			return err
+		}
+		if cur, err = figures(ctx, tx, year); err != nil {
+			return err
+		}
+		prev, err = figures(ctx, tx, year-1)
+		return err
+	})
+	return cur, prev, m, err
+}
+
+func figures(ctx context.Context, tx pgx.Tx, year int) (*report.Figures, error) {
+	f := &report.Figures{Year: year}
+	for _, q := range reportQueries {
+		if err := q.scan(ctx, tx, q.SQL, year, f); err != nil {
+			return nil, fmt.Errorf("report %d %s: %w", year, q.Key, MapErr(err))
+		}
 	}
+	sc, err := spotChecks(ctx, tx, year)
+	if err != nil {
+		return nil, fmt.Errorf("report %d spot_checks: %w", year, MapErr(err))
+	}
+	f.SpotChecks = sc
 	f.Normalize()
 	return f, nil
+}
+
+// Mark returns when the report's data last changed.
+func (s *ReportStore) Mark(ctx context.Context) (opendata.Mark, error) {
+	var m opendata.Mark
+	err := s.readOnly(ctx, func(tx pgx.Tx) (err error) {
+		m, err = (&OpenSnapshot{tx: tx}).Mark(ctx, "report")
+		return err
+	})
+	return m, err
 }
 
 // HasData says whether any lift was in use at the end of year: a report

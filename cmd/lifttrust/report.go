@@ -42,11 +42,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	store := postgres.NewReportStore(db)
 	start := time.Now()
-	cur, err := store.Figures(ctx, *year)
-	if err != nil {
-		return err
-	}
-	prev, err := store.Figures(ctx, *year-1)
+	cur, prev, _, err := store.YearAndPrevious(ctx, *year)
 	if err != nil {
 		return err
 	}
