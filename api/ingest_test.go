@@ -51,7 +51,7 @@ func TestBulkUpload(t *testing.T) {
 		return tok
 	}
 	firmTok, agencyTok := token("firm-a", "firm-secret-token"), token("agency-c", "agency-secret-token")
-	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Upload: ingest.NewUploader(postgres.NewIngestStore(db))})
+	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: postgres.NewAuthStore(db), Upload: ingest.NewUploader(postgres.NewIngestStore(db))})
 
 	start, end := time.Now().Add(-2*time.Hour).Format(time.RFC3339), time.Now().Add(-time.Hour).Format(time.RFC3339)
 	csv := "id,lift,kind,started_at,ended_at,technicians,items,countersigned\n" +

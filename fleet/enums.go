@@ -89,7 +89,11 @@ var (
 )
 
 // ReportCategories are the passenger report categories.
-var ReportCategories = []string{"trapped", "stopped", "doors", "noise", "dirty", "info_wrong", "other"}
+// ReportTrapped is the report category of a passenger trapped in the car:
+// urgent, never rate-limited per lift, and an alert to the firm.
+const ReportTrapped = "trapped"
+
+var ReportCategories = []string{ReportTrapped, "stopped", "doors", "noise", "dirty", "info_wrong", "other"}
 
 // OneOf reports whether s is in list.
 func OneOf(s string, list []string) bool {

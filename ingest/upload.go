@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -20,7 +19,8 @@ import (
 // MaxUploadRecords bounds one bulk upload (the HTTP body limit bounds bytes).
 const MaxUploadRecords = 50000
 
-// UploadUser is the user an API token belongs to.
+// UploadUser is the uploader: the user of the API token that api's
+// authentication layer checked.
 type UploadUser struct {
 	ID     int64
 	Role   string // firm, agency, inspector, admin
@@ -30,9 +30,6 @@ type UploadUser struct {
 
 // UploadStore is what the bulk upload needs from PostgreSQL.
 type UploadStore interface {
-	// TokenUser finds the active user whose API token hashes to hash
-	// (lifttrust.ErrNotFound when none).
-	TokenUser(ctx context.Context, hash []byte) (UploadUser, error)
 	LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (DirectoryData, error)
 	WriteBatch(ctx context.Context, b *Batch) error
 }
@@ -49,20 +46,6 @@ type Uploader struct {
 // NewUploader returns an Uploader on store.
 func NewUploader(store UploadStore) *Uploader {
 	return &Uploader{store: store, now: time.Now}
-}
-
-// Authenticate finds the user of a bearer API token; only its SHA-256 is
-// stored.
-func (u *Uploader) Authenticate(ctx context.Context, token string) (UploadUser, error) {
-	if token == "" {
-		return UploadUser{}, lifttrust.Errorf(lifttrust.ErrUnauthenticated, "需要 API 令牌 / an API token is required (Authorization: Bearer <token>)")
-	}
-	sum := sha256.Sum256([]byte(token))
-	user, err := u.store.TokenUser(ctx, sum[:])
-	if errors.Is(err, lifttrust.ErrNotFound) {
-		return UploadUser{}, lifttrust.Errorf(lifttrust.ErrUnauthenticated, "API 令牌无效或已撤销 / the API token is unknown or revoked")
-	}
-	return user, err
 }
 
 // Record is one line of an upload as JSON.

@@ -16,6 +16,8 @@ import (
 	"lifttrust/ingest"
 )
 
+var _ ingest.UploadStore = (*IngestStore)(nil)
+
 // IngestStore is where ingest writes: telemetry by COPY through a staging
 // table, live state, events, entrapments, records, episodes and dead
 // letters, each batch in one transaction. It implements ingest.Store.

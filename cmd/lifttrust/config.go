@@ -39,6 +39,9 @@ type Config struct {
 	Retention       time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
 	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
 	LogLevel        string        // LOG_LEVEL: info or debug
+	// OpsToken, when set, is required (Authorization: Bearer) for /metrics
+	// and for the per-check detail of /readyz (LIFTTRUST_OPS_TOKEN).
+	OpsToken string
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -67,6 +70,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MQTTClientID:    get("LIFTTRUST_MQTT_CLIENT_ID", ""),
 		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
 		LogLevel:        get("LOG_LEVEL", "info"),
+		OpsToken:        get("LIFTTRUST_OPS_TOKEN", ""),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 		Chromium:        get("LIFTTRUST_CHROMIUM", ""),
 	}

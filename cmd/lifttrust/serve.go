@@ -93,8 +93,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			{Name: "schema", Fn: db.CheckSchema},
 			{Name: "broker", Fn: ing.Connected},
 		},
-		Upload: ingest.NewUploader(postgres.NewIngestStore(db)),
-		Pages:  pages,
+		Auth:     postgres.NewAuthStore(db),
+		OpsToken: e.cfg.OpsToken,
+		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
+		Site:     pages,
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
