@@ -12,6 +12,7 @@ import (
 	"lifttrust/localenv"
 	"lifttrust/postgres"
 	"lifttrust/web"
+	"lifttrust/web/open"
 )
 
 // runServe brings the system up: PostgreSQL (external or private), the MQTT
@@ -86,6 +87,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	reports := postgres.NewReportStore(db)
+	openStore := postgres.NewOpenDataStore(db)
+	openData := open.New(open.Config{
+		Log:     e.log,
+		Reports: reports,
+		Snapshot: func(ctx context.Context) (open.Snapshot, error) {
+			s, err := openStore.Snapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	})
 	srv := api.New(api.Deps{
 		Log: e.log,
 		Checks: []api.Check{
@@ -97,6 +111,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
+		Open:     openData,
 	})
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -186,8 +186,14 @@ func (h *Handler) stream(c *fiber.Ctx, d opendata.Dataset, format string) error 
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 	}
 	start := time.Now()
+	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer done()
+		// The server's write timeout (15 s) is for pages; a city dataset
+		// on a slow link takes longer, so the stream gets StreamTimeout.
+		if conn != nil {
+			_ = conn.SetWriteDeadline(time.Now().Add(h.cfg.StreamTimeout))
+		}
 		var out io.Writer = w
 		var zw *gzip.Writer
 		if gz {
