@@ -282,12 +282,6 @@ func (h *Handler) sendBytes(c *fiber.Ctx, body []byte, ctype, etag string, modif
 	return c.Send(body)
 }
 
-// fail answers a client error in Chinese first, then English.
-func fail(c *fiber.Ctx, status int, zh, en string) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return c.Status(status).SendString(zh + " / " + en)
-}
-
 // parseYear reads the year parameter: four digits, 1950 to next year.
 func (h *Handler) parseYear(c *fiber.Ctx) (int, bool) {
 	s := c.Params("year")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lifttrust"
 	"lifttrust/internal/testenv"
 	"lifttrust/opendata"
 	"lifttrust/postgres"
@@ -92,7 +93,10 @@ func newApp(db *postgres.DB) *fiber.App {
 		Reports: postgres.NewReportStore(db),
 		Now:     func() time.Time { return seedNow.Add(24 * time.Hour) },
 	})
-	app := fiber.New()
+	// The server's error table, as api maps it.
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		return c.Status(lifttrust.KindOf(err).Status).SendString(lifttrust.Message(err))
+	}})
 	h.Register(app)
 	return app
 }

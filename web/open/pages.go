@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lifttrust"
 	"lifttrust/opendata"
 	"lifttrust/report"
 )
@@ -22,7 +23,7 @@ const reportTimeout = 2 * time.Minute
 // report, as report.json of `lifttrust report`.
 func (h *Handler) ReportJSON(c *fiber.Ctx) error {
 	r, err := h.report(c)
-	if err != nil || r == nil {
+	if err != nil {
 		return err
 	}
 	return h.sendBytes(c, r.json, fiber.MIMEApplicationJSONCharsetUTF8, r.mark.ETag(fmt.Sprintf("report%d", r.year)), r.mark.ChangedAt)
@@ -32,7 +33,7 @@ func (h *Handler) ReportJSON(c *fiber.Ctx) error {
 // (?lang=en) English.
 func (h *Handler) ReportPage(c *fiber.Ctx) error {
 	r, err := h.report(c)
-	if err != nil || r == nil {
+	if err != nil {
 		return err
 	}
 	lang := report.LangZH
@@ -47,12 +48,13 @@ func (h *Handler) ReportPage(c *fiber.Ctx) error {
 }
 
 // report returns the year's report at the current data version, computing
-// it when the data changed since it was cached. It answers the client
-// itself (and returns nil, nil) for a bad or empty year.
+// it when the data changed since it was cached: an invalid year is
+// lifttrust.ErrInvalid, a year without lifts ErrNotFound (the server's
+// error table renders both in the visitor's language).
 func (h *Handler) report(c *fiber.Ctx) (*cachedReport, error) {
 	year, ok := h.parseYear(c)
 	if !ok {
-		return nil, fail(c, fiber.StatusBadRequest, "年份应为四位数字，例如 2025", "the year must be four digits, such as 2025")
+		return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "年份应为四位数字，例如 2025 / The year must be four digits, such as 2025.")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
 	defer cancel()
@@ -61,7 +63,7 @@ func (h *Handler) report(c *fiber.Ctx) (*cachedReport, error) {
 		return nil, err
 	}
 	if !has {
-		return nil, fail(c, fiber.StatusNotFound, fmt.Sprintf("没有 %d 年的数据", year), fmt.Sprintf("there is no data for %d", year))
+		return nil, lifttrust.Errorf(lifttrust.ErrNotFound, "没有 %d 年的数据 / There is no data for %d.", year, year)
 	}
 	mark, err := h.cfg.Reports.Mark(ctx)
 	if err != nil {
