@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"lifttrust/fleet"
 	"lifttrust/scoring"
 )
 
@@ -135,8 +136,8 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			rows, err = tx.Query(ctx, `
 				SELECT e.id, e.lift_code, e.code, e.raised_at, coalesce(e.cause, '') FROM events e
 				WHERE e.lift_code IN (`+firmLiftsSQL+`) AND e.raised_at >= $4 AND e.raised_at < $5
-				  AND e.code BETWEEN 1 AND 10 AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
-				uscc, endDate, startDate, p.Start, p.End)
+				  AND e.code = ANY($6) AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
+				uscc, endDate, startDate, p.Start, p.End, fleet.ReliabilityCodes())
 			if err != nil {
 				return fmt.Errorf("faults: %w", MapErr(err))
 			}

@@ -205,9 +205,13 @@ func (s *seedLoad) loadReference(ctx context.Context, f *seed.Fleet) error {
 		t.rows = append(t.rows, []any{x.USCC, x.Name, x.District, x.Address, x.Phone, x.SafetyManager, f.Opts.Now})
 	}
 	tables = append(tables, t)
-	t = table{name: "technicians", cols: []string{"certificate_no", "firm_uscc", "name_masked", "certified", "cert_expires"}}
-	for _, x := range f.Technicians {
-		t.rows = append(t.rows, []any{x.Certificate, x.Firm, x.NameMasked, x.Certified, x.CertExpires})
+	t = table{name: "technicians", cols: []string{"certificate_no", "firm_uscc", "name_masked", "certified", "cert_expires", "employed_from"}}
+	for i, x := range f.Technicians {
+		// Hired 5 to 8 years ago: before every record the seed writes
+		// (records are kept 5 years), so ingest's registry check
+		// (technicians at the visit's time) admits the simulator's visits.
+		hired := f.Opts.Now.AddDate(-5-i%4, -i%12, 0)
+		t.rows = append(t.rows, []any{x.Certificate, x.Firm, x.NameMasked, x.Certified, x.CertExpires, time.Date(hired.Year(), hired.Month(), hired.Day(), 0, 0, 0, 0, time.UTC)})
 	}
 	tables = append(tables, t)
 	t = table{name: "lifts", cols: []string{"registration_code", "device_code", "district_code", "address", "building", "lift_no", "installed_on", "floors", "rated_speed", "rated_load", "use_unit_uscc", "firm_uscc", "iot_connected", "created_at"}}

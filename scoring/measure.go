@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"lifttrust/fleet"
 )
 
 // Count is one indicator's raw tally for a firm: Bad units out of Exposure
@@ -413,7 +415,7 @@ func (m *Measures) measureReliability(in FirmInput, lifts []string, byLift map[s
 
 	faultsByLift := map[string][]Fault{}
 	for _, f := range in.Faults {
-		if f.Code >= 1 && f.Code <= 10 && countsAgainst(f.Cause) && within(f.Raised, p) && inContract(f.Lift, f.Raised) &&
+		if fleet.FaultCode(f.Code).CountsTowardReliability() && countsAgainst(f.Cause) && within(f.Raised, p) && inContract(f.Lift, f.Raised) &&
 			(len(excl) == 0 || !excl.has(KindEvent, EventRecordID(f.Lift, f.ID), "")) {
 			faultsByLift[f.Lift] = append(faultsByLift[f.Lift], f)
 		}

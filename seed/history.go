@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"lifttrust/fleet"
 )
 
 // MaintenanceRecord is a row of maintenance_records.
@@ -413,7 +415,7 @@ func (g *histGen) faults() {
 		for rep := 0; rep < 4 && at.Before(g.now.Add(-time.Hour)); rep++ {
 			b, _ := g.beh(at)
 			clear := minutes(clamp(math.Exp(3+r.NormFloat64()), 3, 600))
-			if code == 90 {
+			if fleet.FaultCode(code).IsAlarm() {
 				clear = minutes(1 + r.Float64()*9)
 			}
 			ev := Event{Lift: l.Code, ID: g.eventID(at), Code: code, RaisedAt: at, ClearedAt: at.Add(clear),
