@@ -74,6 +74,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		close(brokerDone)
 	}
 
+	// One LISTEN connection for the whole process: the public view, the
+	// scoring scheduler and every live screen subscribe to it.
+	hub := postgres.NewHub(db, e.log)
+	db.UseHub(hub)
+
 	ing, err := e.newIngest(db, mqttURL)
 	if err != nil {
 		return err
@@ -98,6 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hub.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
