@@ -86,3 +86,46 @@ func IncidentURL(baseURL, incident string) string {
 func ReportIncidentID(tracking string) string {
 	return "R-" + tracking
 }
+
+// Channels a firm is told on.
+const (
+	ChannelMQTT    = "mqtt"
+	ChannelWebhook = "webhook"
+)
+
+// Delivery is one claimed attempt to tell a firm of an incident on one
+// channel.
+type Delivery struct {
+	ID      int64
+	Channel string // ChannelMQTT or ChannelWebhook
+	Attempt int    // this attempt's number, from 1
+	Alert   Alert  // URL left for the sender, which knows the public base URL
+	// The firm's webhook (ChannelWebhook only); the secret is never logged.
+	WebhookURL string
+	Secret     string
+}
+
+// Outcome is what one attempt came to.
+type Outcome struct {
+	OK         bool
+	HTTPStatus int // webhook only; 0 when no response
+	Err        string
+	Took       time.Duration
+}
+
+// After says what becomes of a delivery after o: sent, retried after wait,
+// or dead. A webhook dies after its retries; MQTT never does (see
+// MQTTRetry).
+func (d Delivery) After(o Outcome) (status string, wait time.Duration) {
+	if o.OK {
+		return "sent", 0
+	}
+	if d.Channel == ChannelMQTT {
+		return "pending", MQTTRetry
+	}
+	wait, dead := NextAttempt(d.Attempt)
+	if dead {
+		return "dead", 0
+	}
+	return "pending", wait
+}

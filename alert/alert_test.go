@@ -193,3 +193,25 @@ func TestClocks(t *testing.T) {
 		t.Errorf("31 min under a 1 h limit: level %s, arrived %s; want amber, pending", c.Level, c.Arrived)
 	}
 }
+
+func TestWhatBecomesOfADeliveryAfterAnAttempt(t *testing.T) {
+	tests := []struct {
+		name       string
+		d          alert.Delivery
+		o          alert.Outcome
+		wantStatus string
+		wantWait   time.Duration
+	}{
+		{"a delivered webhook is sent", alert.Delivery{Channel: "webhook", Attempt: 1}, alert.Outcome{OK: true}, "sent", 0},
+		{"a first failed webhook retries in 2 s", alert.Delivery{Channel: "webhook", Attempt: 1}, alert.Outcome{HTTPStatus: 500}, "pending", 2 * time.Second},
+		{"the ninth failed webhook is dead", alert.Delivery{Channel: "webhook", Attempt: 9}, alert.Outcome{Err: "refused"}, "dead", 0},
+		{"a failed MQTT publish retries and never dies", alert.Delivery{Channel: "mqtt", Attempt: 100}, alert.Outcome{Err: "not connected"}, "pending", alert.MQTTRetry},
+		{"a published MQTT alert is sent", alert.Delivery{Channel: "mqtt", Attempt: 1}, alert.Outcome{OK: true}, "sent", 0},
+	}
+	for _, tt := range tests {
+		status, wait := tt.d.After(tt.o)
+		if status != tt.wantStatus || wait != tt.wantWait {
+			t.Errorf("%s: got %s after %s, want %s after %s", tt.name, status, wait, tt.wantStatus, tt.wantWait)
+		}
+	}
+}

@@ -102,8 +102,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Pages:  pages,
 	})
 
+	alerts := e.newAlerter(db, mqttURL)
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return hub.Run(gctx) })
+	// Trapped-passenger alerts: every instance runs a sender; the outbox in
+	// PostgreSQL gives each delivery to one of them.
+	g.Go(func() error { return alerts.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
