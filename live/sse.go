@@ -13,8 +13,8 @@
 package live
 
 import (
-	"bufio"
 	"bytes"
+	"net"
 	"strconv"
 	"time"
 
@@ -117,37 +117,44 @@ func (s *Streamer) writeTimeout() time.Duration {
 	return 2 * s.heartbeat()
 }
 
+// head is the response head of a stream. The body is delimited by the
+// connection's close (HTTP/1.1 allows it), so no chunked framing.
+const head = "HTTP/1.1 200 OK\r\n" +
+	"Content-Type: text/event-stream; charset=utf-8\r\n" +
+	"Cache-Control: no-store\r\n" +
+	"X-Accel-Buffering: no\r\n" + // nginx: do not buffer the stream
+	"Connection: close\r\n\r\n" +
+	"retry: 3000\n\n" // no event: sets the browser's reconnection delay
+
 // Serve answers c with an event stream: first, then an event per value
 // received on in (encode may skip a value by returning false), until in is
 // closed (the stream then sends ReloadEvent and ends), the client goes, or
 // the server shuts down. stop is called once when the stream ends (to
 // release the subscription). Serve returns at once; the stream runs on
-// fasthttp's stream goroutine and never touches c again.
+// its own goroutine and never touches c again.
+//
+// The stream takes over the connection (fasthttp's Hijack) rather than
+// using a body stream writer: fasthttp then lets go of its per-request
+// write buffer and copy goroutine, which halves the memory a stream
+// holds (docs/benchmarks.md, "Live streams").
 func Serve[T any](s *Streamer, c *fiber.Ctx, first []Event, in <-chan T, encode func(T) (Event, bool), stop func()) error {
-	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	conn := c.Context().Conn()
 	hb, wt, done := s.heartbeat(), s.writeTimeout(), s.Done
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+	var start []byte
+	for _, e := range first {
+		start = e.Encode(start)
+	}
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(conn net.Conn) {
 		streams.Inc()
 		defer streams.Dec()
 		defer stop()
-		var buf []byte
+		buf := append([]byte(head), start...)
 		flush := func() bool {
 			// Past the server's WriteTimeout: each write gets its own.
 			_ = conn.SetWriteDeadline(time.Now().Add(wt))
-			if _, err := w.Write(buf); err != nil {
-				return false
-			}
+			_, err := conn.Write(buf)
 			buf = buf[:0]
-			return w.Flush() == nil
-		}
-		// A block with only a retry field dispatches no event: it sets the
-		// browser's reconnection delay.
-		buf = append(buf, "retry: 3000\n\n"...)
-		for _, e := range first {
-			buf = e.Encode(buf)
+			return err == nil
 		}
 		if !flush() {
 			return

@@ -185,3 +185,33 @@ func TestAClientThatLeavesReleasesItsSubscription(t *testing.T) {
 		t.Fatal("stop not called 5 s after the client left")
 	}
 }
+
+func TestAClientThatStopsReadingIsDropped(t *testing.T) {
+	in, stopped := make(chan string), make(chan struct{})
+	url := server(t, &live.Streamer{Heartbeat: time.Hour, WriteTimeout: 200 * time.Millisecond}, in, stopped)
+	conn, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Never read: the socket buffers fill, a write times out, the stream ends.
+	big := strings.Repeat("x", 64<<10)
+	for i := 0; i < 1000; i++ { // at most 64 MB, far over any socket buffer
+		select {
+		case in <- big:
+			continue
+		case <-stopped:
+			return
+		case <-time.After(5 * time.Second):
+		}
+		break
+	}
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a client that does not read was not dropped")
+	}
+}
