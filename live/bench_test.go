@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"sort"
 	"strconv"
@@ -27,22 +29,22 @@ import (
 )
 
 // BenchmarkConcurrentStreams holds LIFTTRUST_SSE_STREAMS (default 1,000,
-// at most 20,000) live streams on one server, each a subscriber of one
+// at most 19,000) live streams on one server, each a subscriber of one
 // notification hub (one LISTEN connection), and reports the memory each
 // costs beside the floor (a bare TCP connection parked in a goroutine,
 // measured in the same run), and the time from a NOTIFY's commit until
-// every stream's client has the event. Clients are raw sockets without
-// goroutines or buffers of their own, so the memory measured is the
-// server's, plus the client sockets' small descriptors (counted in both
-// figures). Everything is on 127.0.0.1; every loop is bounded.
+// every stream's client has the event. The clients run in a child process
+// (this test binary again, TestStreamClientProcess), so the memory
+// measured here is the server's alone and each process stays under its
+// open-file limit. Everything is on 127.0.0.1; every loop is bounded.
 //
 //	LIFTTRUST_SSE_STREAMS=10000 go test -run '^$' -bench ConcurrentStreams -benchtime 1x ./live
 func BenchmarkConcurrentStreams(b *testing.B) {
 	n := 1000
 	if v, err := strconv.Atoi(os.Getenv("LIFTTRUST_SSE_STREAMS")); err == nil && v > 0 {
-		n = min(v, 20000)
+		n = min(v, 19000)
 	}
-	raiseFileLimit(b, 2*n+200)
+	raiseFileLimit(b, n+200)
 	db := testenv.DB(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -52,37 +54,58 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	defer func() { cancel(); <-hubDone }()
 
 	for i := 0; i < b.N; i++ {
-		floor := measure(b, n, bareServer(b))
+		heap0, rss0 := memory()
+		floorClient := startClients(b, bareServer(b), n)
+		heap1, rss1 := memory()
+		floorClient.quit()
+		floor := float64(heap1-heap0) / float64(n)
+		floorRSS := float64(int64(rss1)-int64(rss0)) / float64(n)
+
 		done := make(chan struct{})
 		addr := sseServer(b, hub, done)
-		sse := measure(b, n, addr)
-		p50, p99, worst := latency(b, db, sse.conns, 3)
+		heap0, rss0 = memory()
+		client := startClients(b, addr, n)
+		heap1, rss1 = memory()
+		perStream, rssPerStream := float64(heap1-heap0)/float64(n), float64(int64(rss1)-int64(rss0))/float64(n)
+		for r := 0; r < 3; r++ {
+			payload := fmt.Sprintf("round-%d-%d", r, time.Now().UnixNano())
+			if err := db.InTx(ctx, func(tx pgx.Tx) error { return postgres.Notify(ctx, tx, "bench_live", []string{payload}) }); err != nil {
+				b.Fatal(err)
+			}
+			client.send(b, fmt.Sprintf("round %s %d", payload, time.Now().UnixNano()))
+			client.expect(b, "read")
+		}
+		var p50, p99, worst time.Duration
+		client.send(b, "stats")
+		if _, err := fmt.Sscanf(client.expect(b, "stats"), "stats %d %d %d", &p50, &p99, &worst); err != nil {
+			b.Fatal(err)
+		}
+		close(done)
+		client.quit()
+
 		b.ReportMetric(float64(n), "streams")
-		b.ReportMetric(sse.perConn, "B/stream")
-		b.ReportMetric(floor.perConn, "B/bare-conn")
-		b.ReportMetric(sse.perConn/floor.perConn, "x-bare")
-		b.ReportMetric(sse.rssPerConn, "RSS-B/stream")
+		b.ReportMetric(perStream, "B/stream")
+		b.ReportMetric(floor, "B/bare-conn")
+		b.ReportMetric(floorRSS, "RSS-B/bare-conn")
+		b.ReportMetric(rssPerStream, "RSS-B/stream")
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
-		b.Logf("%d streams: %.0f B each (Go heap+stacks; RSS %.0f B), a bare parked connection %.0f B (%.1fx); "+
-			"NOTIFY commit to all clients: p50 %s, p99 %s, max %s (upper bounds: clients read one after another)",
-			n, sse.perConn, sse.rssPerConn, floor.perConn, sse.perConn/floor.perConn, p50, p99, worst)
-		close(done)
-		closeAll(sse.conns)
-		closeAll(floor.conns)
+		b.Logf("%d streams: %.0f B each (Go heap+stacks; RSS %.0f B) = %.0f MB for all; a bare parked connection %.0f B (RSS %.0f B); "+
+			"NOTIFY commit to every client, 3 rounds: p50 %s, p99 %s, max %s (upper bounds: each client process thread reads its share one after another)",
+			n, perStream, rssPerStream, perStream*float64(n)/1e6, floor, floorRSS, p50, p99, worst)
 	}
 }
 
-func raiseFileLimit(b *testing.B, need int) {
+func raiseFileLimit(tb testing.TB, need int) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	lim.Cur = lim.Max
 	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	if int(lim.Cur) < need {
-		b.Skipf("open-file limit %d is under the %d this run needs (ulimit -n)", lim.Cur, need)
+		tb.Skipf("open-file limit %d is under the %d this run needs (ulimit -n)", lim.Cur, need)
 	}
 }
 
@@ -139,17 +162,109 @@ func sseServer(b *testing.B, hub *postgres.Hub, done chan struct{}) string {
 	return ln.Addr().String()
 }
 
-type held struct {
-	conns      []net.Conn
-	perConn    float64 // Go heap in use + stacks, per connection
-	rssPerConn float64
+func memory() (heapAndStacks, rss uint64) {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			pages, _ := strconv.ParseUint(f[1], 10, 64)
+			rss = pages * uint64(os.Getpagesize())
+		}
+	}
+	return m.HeapInuse + m.StackInuse, rss
 }
 
-// measure opens n connections to addr that each GET /live and read the
-// response head, and returns them with the memory they added.
-func measure(b *testing.B, n int, addr string) held {
-	heap0, rss0 := memory()
+// clients is the child process holding the client connections, driven
+// by lines on its stdin and answering on its stdout.
+type clients struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startClients(b *testing.B, addr string, n int) *clients {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStreamClientProcess$")
+	cmd.Env = append(os.Environ(), "LIFTTRUST_SSE_CLIENT_ADDR="+addr, "LIFTTRUST_SSE_CLIENT_N="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &clients{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	b.Cleanup(c.quit)
+	c.expect(b, "open")
+	time.Sleep(500 * time.Millisecond) // let the server's goroutines settle
+	return c
+}
+
+func (c *clients) send(b *testing.B, line string) {
+	if _, err := fmt.Fprintln(c.in, line); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// expect returns the next line that starts with prefix, within 3 minutes.
+func (c *clients) expect(b *testing.B, prefix string) string {
+	got := make(chan string, 1)
+	go func() {
+		for c.out.Scan() {
+			if strings.HasPrefix(c.out.Text(), prefix) {
+				got <- c.out.Text()
+				return
+			}
+		}
+		close(got)
+	}()
+	select {
+	case l, ok := <-got:
+		if !ok {
+			b.Fatalf("client process ended before %q", prefix)
+		}
+		return l
+	case <-time.After(3 * time.Minute):
+		b.Fatalf("client process: no %q within 3 min", prefix)
+	}
+	return ""
+}
+
+func (c *clients) quit() {
+	if c.cmd.Process == nil || c.cmd.ProcessState != nil {
+		return
+	}
+	c.in.Close()
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// TestStreamClientProcess is the benchmark's client side, run only as its
+// child process: it opens LIFTTRUST_SSE_CLIENT_N connections that each GET
+// /live, then on "round PAYLOAD COMMIT_UNIX_NANO" reads every connection
+// until it has the payload, noting the delay from the commit, and on
+// "stats" prints the p50, p99 and max delays in nanoseconds.
+func TestStreamClientProcess(t *testing.T) {
+	addr := os.Getenv("LIFTTRUST_SSE_CLIENT_ADDR")
+	if addr == "" {
+		t.Skip("the client side of BenchmarkConcurrentStreams")
+	}
+	n, _ := strconv.Atoi(os.Getenv("LIFTTRUST_SSE_CLIENT_N"))
+	raiseFileLimit(t, n+100)
 	conns := make([]net.Conn, n)
+	defer closeAll(conns)
 	var g errgroup.Group
 	g.SetLimit(32)
 	deadline := time.Now().Add(3 * time.Minute)
@@ -176,72 +291,61 @@ func measure(b *testing.B, n int, addr string) held {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		closeAll(conns)
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // let the servers' goroutines settle
-	heap1, rss1 := memory()
-	return held{conns: conns, perConn: float64(heap1-heap0) / float64(n), rssPerConn: float64(rss1-rss0) / float64(n)}
-}
-
-func memory() (heapAndStacks, rss uint64) {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 1 {
-			pages, _ := strconv.ParseUint(f[1], 10, 64)
-			rss = pages * uint64(os.Getpagesize())
-		}
-	}
-	return m.HeapInuse + m.StackInuse, rss
-}
-
-// latency sends rounds NOTIFYs and, for each, reads every client until it
-// has the event, noting when: an upper bound of each stream's delay.
-func latency(b *testing.B, db *postgres.DB, conns []net.Conn, rounds int) (p50, p99, worst time.Duration) {
+	fmt.Println("open", n)
 	var all []time.Duration
-	for r := 0; r < rounds; r++ {
-		payload := fmt.Sprintf("round-%d-%d", r, time.Now().UnixNano())
-		ctx := context.Background()
-		if err := db.InTx(ctx, func(tx pgx.Tx) error { return postgres.Notify(ctx, tx, "bench_live", []string{payload}) }); err != nil {
-			b.Fatal(err)
-		}
-		committed := time.Now()
-		want := []byte("data: " + payload + "\n")
-		var mu sync.Mutex
-		var g errgroup.Group
-		g.SetLimit(4)
-		for lo := 0; lo < len(conns); lo += len(conns)/4 + 1 {
-			hi := min(lo+len(conns)/4+1, len(conns))
-			g.Go(func() error {
-				buf := make([]byte, 4096)
-				for _, c := range conns[lo:hi] {
-					var seen []byte
-					_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-					for !bytes.Contains(seen, want) {
-						m, err := c.Read(buf)
-						if err != nil {
-							return fmt.Errorf("read event: %w", err)
-						}
-						seen = append(seen, buf[:m]...)
-					}
-					d := time.Since(committed)
-					mu.Lock()
-					all = append(all, d)
-					mu.Unlock()
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 3 && f[0] == "round":
+			ns, _ := strconv.ParseInt(f[2], 10, 64)
+			d, err := readAll(conns, []byte("data: "+f[1]+"\n"), time.Unix(0, ns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, d...)
+			fmt.Println("read", len(d))
+		case len(f) == 1 && f[0] == "stats" && len(all) > 0:
+			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+			at := func(q float64) time.Duration { return all[min(int(q*float64(len(all))), len(all)-1)] }
+			fmt.Println("stats", int64(at(0.50)), int64(at(0.99)), int64(all[len(all)-1]))
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	at := func(q float64) time.Duration { return all[min(int(q*float64(len(all))), len(all)-1)] }
-	return at(0.50), at(0.99), all[len(all)-1]
+}
+
+// readAll reads every connection until it has want, four at a time, and
+// returns each one's delay since committed: an upper bound, since a
+// connection is read only when its turn comes.
+func readAll(conns []net.Conn, want []byte, committed time.Time) ([]time.Duration, error) {
+	var mu sync.Mutex
+	var out []time.Duration
+	var g errgroup.Group
+	share := len(conns)/4 + 1
+	for lo := 0; lo < len(conns); lo += share {
+		hi := min(lo+share, len(conns))
+		g.Go(func() error {
+			buf := make([]byte, 4096)
+			for _, c := range conns[lo:hi] {
+				var seen []byte
+				_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+				for !bytes.Contains(seen, want) {
+					m, err := c.Read(buf)
+					if err != nil {
+						return fmt.Errorf("read event: %w", err)
+					}
+					seen = append(seen, buf[:m]...)
+				}
+				d := time.Since(committed)
+				mu.Lock()
+				out = append(out, d)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 func closeAll(cs []net.Conn) {

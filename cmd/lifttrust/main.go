@@ -43,6 +43,7 @@ var commands = []command{
 	{"simulate", "play the loaded fleet live over MQTT (--rate MSG_PER_S --duration D)", runSimulate},
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
+	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 }
 
