@@ -45,7 +45,7 @@ type env struct {
 	ctx    context.Context
 }
 
-func newEnv(t *testing.T, n int) *env {
+func newEnv(t testing.TB, n int) *env {
 	t.Helper()
 	db := testenv.DB(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -71,7 +71,7 @@ func newEnv(t *testing.T, n int) *env {
 }
 
 // startSender runs a sender with its own MQTT connection named id.
-func (e *env) startSender(t *testing.T, id string, client *http.Client) {
+func (e *env) startSender(t testing.TB, id string, client *http.Client) {
 	t.Helper()
 	pub := alerter.NewMQTT(e.broker, id, quiet)
 	s := alerter.New(alerter.Config{
@@ -95,7 +95,7 @@ type received struct {
 }
 
 // subscribe listens on the firm's alert topic.
-func (e *env) subscribe(t *testing.T) <-chan received {
+func (e *env) subscribe(t testing.TB) <-chan received {
 	t.Helper()
 	got := make(chan received, 100)
 	opts := mqtt.NewClientOptions().AddBroker(e.broker).SetClientID("firm-dispatch-" + t.Name()).SetCleanSession(true)
@@ -118,7 +118,7 @@ func (e *env) subscribe(t *testing.T) <-chan received {
 	return got
 }
 
-func wait[T any](t *testing.T, c <-chan T, what string) T {
+func wait[T any](t testing.TB, c <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-c:
@@ -130,7 +130,7 @@ func wait[T any](t *testing.T, c <-chan T, what string) T {
 	return zero
 }
 
-func (e *env) scalar(t *testing.T, q string, args ...any) any {
+func (e *env) scalar(t testing.TB, q string, args ...any) any {
 	t.Helper()
 	var v any
 	if err := e.db.Pool.QueryRow(e.ctx, q, args...).Scan(&v); err != nil {
@@ -260,7 +260,7 @@ func TestATrappedEventReachesTheFirmOnMQTTAndBySignedWebhook(t *testing.T) {
 	}
 }
 
-func report(t *testing.T, e *env, code string) string {
+func report(t testing.TB, e *env, code string) string {
 	t.Helper()
 	no, err := e.pages.CreateReport(e.ctx, view.NewReport{LiftCode: code, Category: "trapped", Lang: "zh"})
 	if err != nil {
