@@ -400,9 +400,10 @@ func newTrackingNo() (string, error) {
 }
 
 // CreateReport stores a passenger report against the lift's current firm
-// and returns its tracking number. A "trapped" report notifies
-// report_trapped (the inspector dashboard's alarm) and lift_changed in the
-// same transaction.
+// and returns its tracking number. A "trapped" report joins the lift's
+// open entrapment or opens one that alerts the firm (alerts.go), and
+// notifies report_trapped (the inspector dashboard's alarm) and
+// lift_changed, all in the same transaction.
 func (s *PageStore) CreateReport(ctx context.Context, r view.NewReport) (string, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		no, err := newTrackingNo()
@@ -420,6 +421,9 @@ func (s *PageStore) CreateReport(ctx context.Context, r view.NewReport) (string,
 				return lifttrust.Errorf(lifttrust.ErrNotFound, "lift %s not found", r.LiftCode)
 			}
 			if r.Category == "trapped" {
+				if err := joinOrOpenReportIncident(ctx, tx, r.LiftCode, no); err != nil {
+					return err
+				}
 				if err := Notify(ctx, tx, ChanReportTrapped, []string{r.LiftCode}); err != nil {
 					return err
 				}
