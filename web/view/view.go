@@ -81,7 +81,7 @@ type Score struct {
 	Low, High   float64
 	Grade       string
 	Rank        int // 0 when unranked
-	RankedOf    int // firms ranked in the same run
+	RankedOf    int // firms ranked: every firm with a current score
 	Provisional bool
 	AsOf        time.Time
 	Vetoes      []string
@@ -318,7 +318,42 @@ func (v *View) SetHeartbeats(hb map[string]time.Time) {
 	}
 }
 
+// resort re-ranks the scored firms among one another and re-sorts the
+// list. A firm reloaded alone (after a one-firm rescore) moves the others'
+// ranks too, so every firm's rank is derived here from all current scores
+// (no veto first, then by score; equal scores share a rank, as
+// scoring.Rank does); a firm whose rank or count changes gets a new
+// snapshot, which also renews its lifts' cached pages.
 func (v *View) resort() {
+	scored := make([]*Firm, 0, len(v.firms))
+	for _, f := range v.firms {
+		if f.Score != nil {
+			scored = append(scored, f)
+		}
+	}
+	vetoed := func(f *Firm) bool { return len(f.Score.Vetoes) > 0 }
+	sort.Slice(scored, func(i, j int) bool {
+		a, b := scored[i], scored[j]
+		if vetoed(a) != vetoed(b) {
+			return !vetoed(a)
+		}
+		if a.Score.Score != b.Score.Score {
+			return a.Score.Score > b.Score.Score
+		}
+		return a.USCC < b.USCC
+	})
+	rank := 0
+	for i, f := range scored {
+		if i == 0 || vetoed(f) != vetoed(scored[i-1]) || f.Score.Score != scored[i-1].Score.Score {
+			rank = i + 1
+		}
+		if f.Score.Rank != rank || f.Score.RankedOf != len(scored) {
+			nf, ns := *f, *f.Score
+			ns.Rank, ns.RankedOf = rank, len(scored)
+			nf.Score = &ns
+			v.firms[f.USCC] = &nf
+		}
+	}
 	v.byRank = v.byRank[:0]
 	for _, f := range v.firms {
 		v.byRank = append(v.byRank, f)
