@@ -78,7 +78,7 @@ func (p *Pages) FirmPage(c *fiber.Ctx) error {
 	if err != nil {
 		return p.errorPage(c, err, "firm")
 	}
-	return p.sendPage(c, fiber.StatusOK, firmTmpl, &firmView{layout: p.layout(v, f.DisplayName(v.lang)), Firm: f})
+	return p.sendPage(c, fiber.StatusOK, firmTmpl, &firmView{layout: p.layoutDesc(v, f.DisplayName(v.lang), trf(v.lang, "meta_firm", f.DisplayName(v.lang))), Firm: f})
 }
 
 // lookupFirm finds a firm in the view, or, until the first full load has
@@ -111,7 +111,10 @@ func (p *Pages) FirmsPage(c *fiber.Ctx) error {
 	f := firmFilter(c)
 	firms, total := p.view.Firms(f)
 	pages := max(1, (total+f.PerPage-1)/f.PerPage)
-	pg := &firmsView{layout: p.layout(v, tr(v.lang, "firms_title")),
+	if f.Page > pages {
+		return p.errorPage(c, lifttrust.ErrNotFound, "")
+	}
+	pg := &firmsView{layout: p.layoutDesc(v, tr(v.lang, "firms_title"), tr(v.lang, "meta_firms")),
 		Firms: firms, Query: f.Query, GradeFilter: f.Grade, Grades: grades,
 		PageOf: trf(v.lang, "page_of", f.Page, pages, total)}
 	link := func(n int) string {
@@ -142,9 +145,13 @@ func firmFilter(c *fiber.Ctx) view.FirmFilter {
 	if !fleet.OneOf(f.Grade, grades) {
 		f.Grade = ""
 	}
-	f.Page, _ = strconv.Atoi(c.Query("page"))
-	if f.Page < 1 || f.Page > 100000 {
-		f.Page = 1
+	f.Page = 1
+	if s := c.Query("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			n = 1 << 30 // not a page: answered as out of range (404)
+		}
+		f.Page = n
 	}
 	return f
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"html/template"
 	"math"
 	"strconv"
@@ -53,7 +55,14 @@ type layout struct {
 // layout fills the shared part of a page for the visitor's variant.
 func (p *Pages) layout(v variant, title string) layout {
 	return layout{Lang: v.lang, Large: v.large, Title: title, Emergency: p.cfg.EmergencyNo,
-		Now: p.cfg.Now()}
+		Now: p.cfg.Now(), Description: tr(v.lang, "meta_site")}
+}
+
+// layoutDesc is layout with the page's own meta description.
+func (p *Pages) layoutDesc(v variant, title, description string) layout {
+	l := p.layout(v, title)
+	l.Description = description
+	return l
 }
 
 func (l *layout) T(key string) string               { return tr(l.Lang, key) }
@@ -64,6 +73,7 @@ func (l *layout) OtherHTMLLang() string             { return htmlLang(tr(l.Lang,
 func (l *layout) EmergencyTel() template.URL        { return tel(l.Emergency) }
 func (l *layout) Tel(n string) template.URL         { return tel(n) }
 func (l *layout) FirmName(f *view.Firm) string      { return f.DisplayName(l.Lang) }
+func (l *layout) Veto(key string) string            { return vetoName(l.Lang, key) }
 func (l *layout) DimName(key string) string         { return dimensionName(l.Lang, key) }
 func (l *layout) District(lf *view.Lift) string     { return district(l.Lang, lf) }
 func (l *layout) RankOf(s *view.Score) string       { return rankOf(l.Lang, s) }
@@ -148,13 +158,65 @@ func pageTemplate(name string) *template.Template {
 }
 
 // sendPage renders an uncached page (forms, tracking, firm pages, errors)
-// and sends it with the page headers.
+// and sends it with the page headers, an ETag, and gzip when accepted.
+// Pages of the public record may be stored by caches but are revalidated
+// each time (their facts are live); a passenger's own pages (tracking,
+// forms) only by the browser; error pages not at all.
 func (p *Pages) sendPage(c *fiber.Ctx, status int, t *template.Template, data any) error {
 	html, err := render(t, data)
 	if err != nil {
 		return err
 	}
 	setPageHeaders(c)
-	c.Set(fiber.HeaderVary, "Accept-Language, Cookie")
-	return c.Status(status).Send(html)
+	switch {
+	case status >= 400:
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	case t == reportTmpl || t == trackingTmpl || t == lookupTmpl:
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	default:
+		c.Set(fiber.HeaderCacheControl, "public, no-cache")
+	}
+	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
+	return sendBody(c, status, html)
+}
+
+// sendJSON sends a public API answer like a page: ETag, revalidation,
+// gzip when accepted.
+func sendJSON(c *fiber.Ctx, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "public, no-cache")
+	c.Set(fiber.HeaderVary, "Accept-Encoding")
+	return sendBody(c, fiber.StatusOK, b)
+}
+
+// sendBody answers 304 when the client holds this very body (ETag is the
+// CRC-32 and length of the uncompressed body: cheap, and a change of one
+// byte changes it), else the body, gzipped when the client accepts it.
+func sendBody(c *fiber.Ctx, status int, body []byte) error {
+	etag := fmt.Sprintf(`W/"%08x-%x"`, crc32.ChecksumIEEE(body), len(body))
+	c.Set(fiber.HeaderETag, etag)
+	if status == fiber.StatusOK && etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Status(status).Send(compressFast(body))
+	}
+	return c.Status(status).Send(body)
+}
+
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == etag || t == "*" || "W/"+t == etag {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"io"
 	"runtime"
 	"strings"
@@ -35,8 +36,13 @@ type liftView struct {
 	Heartbeat  time.Time
 	Faults     []string
 	Overdue    bool
-	Expired    bool
+	Expired    bool // certificate date passed (not: no inspection on record)
+	NoInsp     bool // no periodic inspection with a date on record
 	Categories []string
+	// Headline is the worst true fact about the lift; Facts are the other
+	// true warnings, shown right below it (status.go).
+	Headline fact
+	Facts    []fact
 }
 
 // HeartbeatText is the last heartbeat time, or the marker spliced later.
@@ -213,23 +219,39 @@ func (p *Pages) withHeartbeat(e *cacheEntry, hb time.Time) *cacheEntry {
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
-	return &liftView{
+	lv := &liftView{
 		layout: layout{Lang: v.lang, Large: v.large, Emergency: p.cfg.EmergencyNo, Now: now,
-			Title: tr(v.lang, "reg_code") + " " + l.Code},
+			Title:       tr(v.lang, "reg_code") + " " + l.Code,
+			Description: trf(v.lang, "meta_lift", district(v.lang, l), l.Address)},
 		Lift: l, Firm: f, Heartbeat: hb,
 		State:      l.LiveState(hb, now, p.cfg.OfflineAfter),
 		Faults:     faultNames(v.lang, l.Faults),
 		Overdue:    l.MaintenanceOverdue(now),
-		Expired:    l.InspectionExpired(now),
+		NoInsp:     !l.InspectionOnRecord(),
 		Categories: fleet.ReportCategories,
 	}
+	lv.Expired = !lv.NoInsp && l.InspectionExpired(now)
+	lv.Headline, lv.Facts = status(lv.State, lv.Expired, lv.NoInsp, lv.Overdue)
+	return lv
 }
 
 // sendEntry writes a cached page: the spliced gzip stream as is, or, for
 // the rare client that does not accept gzip, inflated.
 func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 	setPageHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "public, no-cache")
 	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
+	// The gzip trailer is the CRC-32 and length of the whole page text:
+	// an ETag for free.
+	tr := e.tr
+	if e.frame == nil && len(e.gz) >= 8 {
+		copy(tr[:], e.gz[len(e.gz)-8:])
+	}
+	etag := `W/"` + hex.EncodeToString(tr[:]) + `"`
+	c.Set(fiber.HeaderETag, etag)
+	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
 	gzipOK := strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
 	if e.frame == nil {
 		if gzipOK {

@@ -45,6 +45,9 @@ type trackingView struct {
 	New    bool // just submitted
 	Lift   *view.Lift
 	Firm   *view.Firm
+	// Headline is the lift's live status now: for a trapped report it is
+	// the incident's state (rescue under way, or the lift back in service).
+	Headline fact
 }
 
 // CSRF: a signed double-submit token. The visitor holds a random nonce in
@@ -156,7 +159,7 @@ func parseReport(code, lang, category, body, phone string) (view.NewReport, erro
 func (p *Pages) TrackingPage(c *fiber.Ctx) error {
 	v := p.variant(c)
 	no := strings.ToUpper(utils.CopyString(c.Params("tracking")))
-	if len(no) < 8 || len(no) > 16 || strings.Trim(no, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+	if !validTracking(no) {
 		return p.errorPage(c, lifttrust.ErrNotFound, "report")
 	}
 	r, err := p.src.Report(c.UserContext(), no)
@@ -164,8 +167,11 @@ func (p *Pages) TrackingPage(c *fiber.Ctx) error {
 		return p.errorPage(c, err, "report")
 	}
 	pg := &trackingView{layout: p.layout(v, tr(v.lang, "tracking_title")), Report: r, New: c.Query("new") == "1"}
-	if l, f, _, ok := p.view.Lift(r.LiftCode); ok {
+	pg.NoIndex = true
+	if l, f, hb, ok := p.view.Lift(r.LiftCode); ok {
 		pg.Lift, pg.Firm = l, f
+		lv := p.liftData(v, l, f, hb, p.cfg.Now())
+		pg.Headline = lv.Headline
 	}
 	return p.sendPage(c, fiber.StatusOK, trackingTmpl, pg)
 }

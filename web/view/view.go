@@ -190,6 +190,13 @@ func (l *Lift) InspectionExpired(now time.Time) bool {
 	return time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC).Before(today)
 }
 
+// InspectionOnRecord reports whether a periodic inspection with a
+// certificate date is on record: without one, "expired" cannot be said,
+// and the page says "no inspection on record" instead.
+func (l *Lift) InspectionOnRecord() bool {
+	return l.LastInspection != nil && !l.LastInspection.NextDue.IsZero()
+}
+
 // MaskName keeps a person's first character and hides the rest (张三 →
 // 张*), so no technician is identifiable from a public page. Already
 // masked names stay as they are.
@@ -373,6 +380,31 @@ func rankKey(f *Firm) int {
 		return 1 << 30
 	}
 	return f.Score.Rank
+}
+
+// SearchLifts returns up to limit lifts whose address, building or use
+// unit contains q (case-insensitive), sorted by code; the home page's
+// search by address. A scan of the city takes milliseconds, well under a
+// page render of the results.
+func (v *View) SearchLifts(q string, limit int) []*Lift {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || limit <= 0 {
+		return nil
+	}
+	v.mu.RLock()
+	var out []*Lift
+	for _, l := range v.lifts {
+		if strings.Contains(strings.ToLower(l.Address), q) || strings.Contains(strings.ToLower(l.Building), q) ||
+			strings.Contains(strings.ToLower(l.UseUnit), q) || strings.Contains(l.DistrictZH+l.Address, q) {
+			out = append(out, l)
+		}
+	}
+	v.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
 }
 
 // FirmFilter selects firms for the public list.
