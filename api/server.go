@@ -44,6 +44,9 @@ type Deps struct {
 	// Accounts serves sign-in, sign-out, password change and the admin
 	// pages; nil answers 404 on those routes.
 	Accounts Accounts
+	// Open serves /open and /reports (package web/open); nil answers 404
+	// on those routes.
+	Open OpenData
 	// Auth resolves sessions and API tokens; nil leaves every caller
 	// anonymous (so every private route refuses).
 	Auth Authenticator
