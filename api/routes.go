@@ -13,7 +13,8 @@ import (
 type Access int
 
 // The access levels. Firm, Inspector and Admin need a browser session of
-// that role; Token needs a bearer API token (any role; the handler checks
+// that role; SignedIn a browser session of any role (sign-out, one's own
+// password); Token needs a bearer API token (any role; the handler checks
 // what the role may do).
 const (
 	Public Access = iota
@@ -21,10 +22,11 @@ const (
 	Inspector
 	Admin
 	Token
+	SignedIn
 )
 
 func (a Access) String() string {
-	return [...]string{"public", "firm", "inspector", "admin", "token"}[a]
+	return [...]string{"public", "firm", "inspector", "admin", "token", "signed-in"}[a]
 }
 
 // Body limits, enforced from Content-Length (or while reading a chunked
@@ -49,9 +51,12 @@ type Route struct {
 // walks this table and proves that no non-public route answers an
 // anonymous caller or one of the wrong role.
 func (s *Server) Routes() []Route {
-	site := s.deps.Site
+	site, acc := s.deps.Site, s.deps.Accounts
 	if site == nil {
 		site = noSite{}
+	}
+	if acc == nil {
+		acc = noAccounts{}
 	}
 	od := s.deps.Open
 	if od == nil {
@@ -83,6 +88,18 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/lifts/:code", Public, 0, site.LiftJSON},
 		{"GET", "/api/v1/firms", Public, 0, site.FirmsJSON},
 		{"GET", "/api/v1/firms/:uscc", Public, 0, site.FirmJSON},
+
+		// Sign-in and accounts (package web: login.go, account.go, admin.go).
+		{"GET", "/login", Public, 0, acc.LoginForm},
+		{"POST", "/login", Public, smallBody, acc.Login},
+		{"POST", "/logout", SignedIn, smallBody, acc.Logout},
+		{"GET", "/account/password", SignedIn, 0, acc.PasswordForm},
+		{"POST", "/account/password", SignedIn, smallBody, acc.ChangePassword},
+		{"GET", "/admin", Admin, 0, acc.AdminPage},
+		{"POST", "/admin/users", Admin, smallBody, acc.AdminCreateUser},
+		{"POST", "/admin/users/:name/disable", Admin, smallBody, acc.AdminDisableUser},
+		{"POST", "/admin/tokens", Admin, smallBody, acc.AdminCreateToken},
+		{"POST", "/admin/tokens/:id/revoke", Admin, smallBody, acc.AdminRevokeToken},
 
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
@@ -128,6 +145,36 @@ type Site interface {
 	// ErrorPage renders err as a page in the visitor's language.
 	ErrorPage(c *fiber.Ctx, err error) error
 }
+
+// Accounts is sign-in, sign-out, one's own password and the admin's
+// users and tokens (package web).
+type Accounts interface {
+	LoginForm(c *fiber.Ctx) error
+	Login(c *fiber.Ctx) error
+	Logout(c *fiber.Ctx) error
+	PasswordForm(c *fiber.Ctx) error
+	ChangePassword(c *fiber.Ctx) error
+	AdminPage(c *fiber.Ctx) error
+	AdminCreateUser(c *fiber.Ctx) error
+	AdminDisableUser(c *fiber.Ctx) error
+	AdminCreateToken(c *fiber.Ctx) error
+	AdminRevokeToken(c *fiber.Ctx) error
+}
+
+// noAccounts answers 404 on the account routes of a server built without
+// them; the access checks before it still run.
+type noAccounts struct{}
+
+func (noAccounts) LoginForm(c *fiber.Ctx) error        { return notFound(c) }
+func (noAccounts) Login(c *fiber.Ctx) error            { return notFound(c) }
+func (noAccounts) Logout(c *fiber.Ctx) error           { return notFound(c) }
+func (noAccounts) PasswordForm(c *fiber.Ctx) error     { return notFound(c) }
+func (noAccounts) ChangePassword(c *fiber.Ctx) error   { return notFound(c) }
+func (noAccounts) AdminPage(c *fiber.Ctx) error        { return notFound(c) }
+func (noAccounts) AdminCreateUser(c *fiber.Ctx) error  { return notFound(c) }
+func (noAccounts) AdminDisableUser(c *fiber.Ctx) error { return notFound(c) }
+func (noAccounts) AdminCreateToken(c *fiber.Ctx) error { return notFound(c) }
+func (noAccounts) AdminRevokeToken(c *fiber.Ctx) error { return notFound(c) }
 
 // noSite answers 404 for every page: a server built without the site (API
 // tests) still has the whole route table, so access checks are the same.

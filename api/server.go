@@ -41,6 +41,9 @@ type Deps struct {
 	// Site serves the public pages and JSON API; nil answers 404 on
 	// those routes (API-only tests).
 	Site Site
+	// Accounts serves sign-in, sign-out, password change and the admin
+	// pages; nil answers 404 on those routes.
+	Accounts Accounts
 	// Open serves /open and /reports (package web/open); nil answers 404
 	// on those routes.
 	Open OpenData

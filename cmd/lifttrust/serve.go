@@ -12,6 +12,7 @@ import (
 	"lifttrust/localenv"
 	"lifttrust/mqttauth"
 	"lifttrust/postgres"
+	"lifttrust/seed"
 	"lifttrust/web"
 	"lifttrust/web/open"
 )
@@ -53,9 +54,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	if *demo { // idempotent: a no-op once the demo fleet is loaded
-		if err := e.seedDemo(ctx, db); err != nil {
+		pw, source, err := e.demoPassword()
+		if err != nil {
 			return err
 		}
+		e.cfg.DemoPassword = pw
+		firm, err := e.seedDemo(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := ensureDemoUsers(ctx, db, firm, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "demo sign-in 演示登录 %s/login: %s, %s and %s, password 密码 %s (kept in %s)\n",
+			e.cfg.PublicBaseURL, seed.DemoFirmUser, seed.DemoInspectorUser, DemoAdminUser, pw, source)
 	}
 
 	// The embedded broker runs under its own context: it must outlive
@@ -133,10 +145,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := registerServeMetrics(db, checks, mqttURL, e.log); err != nil {
 		return err
 	}
+	authStore := e.newAuthStore(db)
+	accounts := web.NewAccounts(web.AccountsConfig{
+		Log:                e.log,
+		PublicBaseURL:      e.cfg.PublicBaseURL,
+		EmergencyNo:        e.cfg.EmergencyNo,
+		Secret:             e.cfg.Secret,
+		FailuresPerAddress: e.cfg.LoginFailuresPerAddress,
+	}, accountStores{authStore, postgres.NewAccountStore(db, 0)})
 	srv := api.New(api.Deps{
 		Log:      e.log,
 		Checks:   checks,
-		Auth:     postgres.NewAuthStore(db),
+		Auth:     authStore,
+		Accounts: accounts,
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
