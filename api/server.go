@@ -41,6 +41,9 @@ type Deps struct {
 	// Site serves the public pages and JSON API; nil answers 404 on
 	// those routes (API-only tests).
 	Site Site
+	// Portal serves the maintenance firm's portal (/firm); nil answers
+	// 404 behind the access check.
+	Portal Portal
 	// Auth resolves sessions and API tokens; nil leaves every caller
 	// anonymous (so every private route refuses).
 	Auth Authenticator

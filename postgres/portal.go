@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lifttrust"
+	"lifttrust/auth"
 	"lifttrust/scoring"
 	"lifttrust/web/portal"
 )
@@ -303,8 +304,8 @@ func (s *PortalStore) ExportEvidence(ctx context.Context, uscc string, f portal.
 
 // FileAppeal files the firm's appeal (ScoreStore.FileAppeal: the rules of
 // package scoring, and only against the firm's own current evidence).
-func (s *PortalStore) FileAppeal(ctx context.Context, uscc string, f scoring.AppealFiling, by Actor) (portal.Appeal, error) {
-	a, err := s.scores.FileAppeal(ctx, AppealFiling{FirmUSCC: uscc, RecordKind: f.RecordKind, RecordID: f.RecordID, Indicator: f.Indicator, Reason: f.Reason}, by)
+func (s *PortalStore) FileAppeal(ctx context.Context, uscc string, f scoring.AppealFiling, by *auth.User) (portal.Appeal, error) {
+	a, err := s.scores.FileAppeal(ctx, AppealFiling{FirmUSCC: uscc, RecordKind: f.RecordKind, RecordID: f.RecordID, Indicator: f.Indicator, Reason: f.Reason}, actor(by))
 	if err != nil {
 		return portal.Appeal{}, err
 	}
@@ -591,7 +592,7 @@ func (s *PortalStore) ExportReports(ctx context.Context, uscc string, fn func(po
 // AcknowledgeReport marks an open report on the firm's lift as seen.
 // A report of another firm is not found; one already past open is left
 // as it is.
-func (s *PortalStore) AcknowledgeReport(ctx context.Context, uscc, tracking string, by Actor) error {
+func (s *PortalStore) AcknowledgeReport(ctx context.Context, uscc, tracking string, by *auth.User) error {
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM reports WHERE tracking_no = $1 AND firm_uscc = $2 FOR UPDATE`, tracking, uscc).Scan(&status)
@@ -604,13 +605,13 @@ func (s *PortalStore) AcknowledgeReport(ctx context.Context, uscc, tracking stri
 		if _, err := tx.Exec(ctx, `UPDATE reports SET status = 'acknowledged', acknowledged_at = now() WHERE tracking_no = $1`, tracking); err != nil {
 			return fmt.Errorf("acknowledge report %s: %w", tracking, MapErr(err))
 		}
-		return auditLog(ctx, tx, by, "report.acknowledged", "report", tracking, map[string]any{"firm": uscc})
+		return auditLog(ctx, tx, actor(by), "report.acknowledged", "report", tracking, map[string]any{"firm": uscc})
 	})
 }
 
 // AnswerReport stores the firm's answer (1-2,000 characters), which the
 // passenger reads on /t/{tracking}, with an audit-log row.
-func (s *PortalStore) AnswerReport(ctx context.Context, uscc, tracking, answer string, by Actor) error {
+func (s *PortalStore) AnswerReport(ctx context.Context, uscc, tracking, answer string, by *auth.User) error {
 	answer, err := scoring.CheckReason(answer)
 	if err != nil {
 		return appealErr(err)
@@ -632,13 +633,27 @@ func (s *PortalStore) AnswerReport(ctx context.Context, uscc, tracking, answer s
 			}
 			return lifttrust.Errorf(lifttrust.ErrNotFound, "没有此报告 / No such report")
 		}
-		return auditLog(ctx, tx, by, "report.answered", "report", tracking, map[string]any{"firm": uscc, "answer": answer})
+		return auditLog(ctx, tx, actor(by), "report.answered", "report", tracking, map[string]any{"firm": uscc, "answer": answer})
 	})
 }
 
 // Audit records a privileged action outside a transaction (an export taken).
-func (s *PortalStore) Audit(ctx context.Context, by Actor, action, kind, id string, detail map[string]any) error {
-	return s.db.InTx(ctx, func(tx pgx.Tx) error { return auditLog(ctx, tx, by, action, kind, id, detail) })
+func (s *PortalStore) Audit(ctx context.Context, by *auth.User, action, kind, id string, detail map[string]any) error {
+	return s.db.InTx(ctx, func(tx pgx.Tx) error { return auditLog(ctx, tx, actor(by), action, kind, id, detail) })
+}
+
+// actor is the audit-log actor of a signed-in user (nil: the system).
+// A user id of 0 (a user not stored, as in tests) is recorded by name.
+func actor(u *auth.User) Actor {
+	if u == nil {
+		return Actor{}
+	}
+	a := Actor{Name: u.Name}
+	if u.ID > 0 {
+		id := u.ID
+		a.UserID = &id
+	}
+	return a
 }
 
 func auditLog(ctx context.Context, tx pgx.Tx, by Actor, action, kind, id string, detail map[string]any) error {

@@ -86,6 +86,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	firmPortal := web.NewPortal(web.PortalConfig{
+		Log:           e.log,
+		PublicBaseURL: e.cfg.PublicBaseURL,
+		CSRF:          web.SessionCSRF{Secret: e.cfg.Secret, Cookie: api.SessionCookie},
+	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
 	srv := api.New(api.Deps{
 		Log: e.log,
 		Checks: []api.Check{
@@ -97,6 +102,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
+		Portal:   firmPortal,
 	})
 
 	g, gctx := errgroup.WithContext(ctx)
