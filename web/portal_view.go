@@ -263,9 +263,9 @@ type appealsPage struct {
 
 type liftsPage struct {
 	portalLayout
-	Lifts                      []portal.Lift
-	F                          portal.LiftFilter
-	Total, Page, Pages         int
+	Lifts                       []portal.Lift
+	F                           portal.LiftFilter
+	Total, Page, Pages          int
 	PrevURL, NextURL, ExportURL string
 }
 
