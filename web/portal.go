@@ -455,8 +455,12 @@ func (p *Portal) AnswerReport(c *fiber.Ctx) error {
 }
 
 // csvCell keeps a spreadsheet from running a cell as a formula (a
-// passenger's text starting with = or + is data, not a formula).
+// passenger's text starting with = or + is data, not a formula); a plain
+// number (points lost are negative) stays a number.
 func csvCell(s string) string {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}
