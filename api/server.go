@@ -44,6 +44,9 @@ type Deps struct {
 	// Portal serves the maintenance firm's portal (/firm); nil answers
 	// 404 behind the access check.
 	Portal Portal
+	// Open serves /open and /reports (package web/open); nil answers 404
+	// on those routes.
+	Open OpenData
 	// Auth resolves sessions and API tokens; nil leaves every caller
 	// anonymous (so every private route refuses).
 	Auth Authenticator

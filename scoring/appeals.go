@@ -22,7 +22,7 @@ const (
 // AppealableKinds are the record kinds a firm may contest: each names a
 // record of the firm's own. KindFirm (the part of a loss that comes from
 // shrinkage toward the prior, not from any record) cannot be contested.
-var AppealableKinds = []string{KindMaintenance, KindInspection, KindEvent, KindEntrapment, KindReport, KindPenalty, KindLift}
+var AppealableKinds = []string{KindMaintenance, KindInspection, KindEvent, KindEntrapment, KindReport, KindPenalty, KindLift, KindSpotCheck}
 
 // Reason bounds, in characters (not bytes: a Chinese reason of 2,000
 // characters is 6,000 bytes of UTF-8).

@@ -89,7 +89,7 @@ type Pages struct {
 var (
 	pageRenders = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "lifttrust", Name: "page_renders_total",
-		Help: "Passenger pages rendered (cache misses), by reason.",
+		Help: "Passenger pages rendered (cache misses), by page.",
 	}, []string{"page"})
 	viewReloads = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "lifttrust", Name: "view_reloads_total",
@@ -100,6 +100,18 @@ var (
 		Help: "Passenger problem reports created, by category.",
 	}, []string{"category"})
 )
+
+// Known label values start at zero, so that rate() sees the first render
+// or report and the dashboard lists every category.
+func init() {
+	pageRenders.WithLabelValues("lift")
+	for _, k := range []string{"lift", "firm", "full"} {
+		viewReloads.WithLabelValues(k)
+	}
+	for _, c := range fleet.ReportCategories {
+		reportsCreated.WithLabelValues(c)
+	}
+}
 
 // New builds the pages over src. Call Run to load and follow the view.
 func New(cfg Config, src Source) *Pages {

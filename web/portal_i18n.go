@@ -165,6 +165,7 @@ var portalMessages = map[string][2]string{
 	"kind_report":                     {"乘客投诉", "Passenger complaint"},
 	"kind_penalty":                    {"行政处罚", "Penalty"},
 	"kind_lift":                       {"电梯", "Lift"},
+	"kind_spot_check":                 {"监督抽查", "Spot check"},
 	"kind_episode":                    {"运行状态", "State episode"},
 	"vkind_half_monthly":              {"半月保养", "Half-monthly"},
 	"vkind_quarterly":                 {"季度保养", "Quarterly"},
@@ -225,6 +226,10 @@ var indicatorTexts = map[string]struct{ Name, Wrong, Improve [2]string }{
 		[2]string{"检验逾期", "Inspection overdue"},
 		[2]string{"电梯检验合格证已过期仍在使用。", "The lift was in use after its inspection certificate expired."},
 		[2]string{"在“电梯”页关注下次检验日期，提前一个月提醒使用单位报检。", "Watch the next inspection date on the Lifts page and remind the use unit a month ahead."}},
+	"spot_check_failed": {
+		[2]string{"监督抽查不合格", "Spot checks failed"},
+		[2]string{"监管部门现场抽查该电梯，结论为不合格。", "The regulator's on-site spot check of the lift found it failing."},
+		[2]string{"按抽查意见整改；保养时对照抽查项目逐项检查。", "Fix what the spot check named, and check its items at every visit."}},
 	"fault_ratio": {
 		[2]string{"故障偏多", "More faults than expected"},
 		[2]string{"故障次数高于同年龄、同类别电梯的预期（乘客误用和外部原因不计）。", "More faults than expected for lifts of the same age and kind (misuse and external causes excluded)."},
