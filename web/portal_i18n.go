@@ -4,6 +4,7 @@ package web
 // checks that both languages are filled.
 var portalMessages = map[string][2]string{
 	"portal":                          {"维保单位工作台", "Maintenance firm portal"},
+	"table":                           {"表格", "Table"},
 	"nav":                             {"工作台导航", "Portal navigation"},
 	"nav_overview":                    {"评分概览", "Overview"},
 	"nav_evidence":                    {"扣分依据", "Evidence"},
