@@ -58,6 +58,10 @@ func (s *Server) Routes() []Route {
 	if acc == nil {
 		acc = noAccounts{}
 	}
+	firm := s.deps.Portal
+	if firm == nil {
+		firm = noPortal{}
+	}
 	od := s.deps.Open
 	if od == nil {
 		od = noOpen{}
@@ -101,6 +105,20 @@ func (s *Server) Routes() []Route {
 		{"POST", "/admin/tokens", Admin, smallBody, acc.AdminCreateToken},
 		{"POST", "/admin/tokens/:id/revoke", Admin, smallBody, acc.AdminRevokeToken},
 
+		// The maintenance firm's portal (package web): the signed-in
+		// firm's own data only; every handler scopes by the user's firm.
+		{"GET", "/firm", Firm, 0, firm.Overview},
+		{"GET", "/firm/evidence", Firm, 0, firm.Evidence},
+		{"GET", "/firm/evidence.csv", Firm, 0, firm.ExportEvidence},
+		{"GET", "/firm/appeals", Firm, 0, firm.Appeals},
+		{"POST", "/firm/appeals", Firm, smallBody, firm.FileAppeal},
+		{"GET", "/firm/lifts", Firm, 0, firm.Lifts},
+		{"GET", "/firm/lifts.csv", Firm, 0, firm.ExportLifts},
+		{"GET", "/firm/lifts/:code", Firm, 0, firm.Lift},
+		{"GET", "/firm/reports", Firm, 0, firm.Reports},
+		{"GET", "/firm/reports.csv", Firm, 0, firm.ExportReports},
+		{"POST", "/firm/reports/:tracking/ack", Firm, smallBody, firm.AcknowledgeReport},
+		{"POST", "/firm/reports/:tracking/answer", Firm, smallBody, firm.AnswerReport},
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
 		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
@@ -197,6 +215,38 @@ func (noSite) LiftJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) FirmJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) ErrorPage(*fiber.Ctx, error) error { return nil }
+
+// Portal is the maintenance firm's portal (package web).
+type Portal interface {
+	Overview(c *fiber.Ctx) error
+	Evidence(c *fiber.Ctx) error
+	ExportEvidence(c *fiber.Ctx) error
+	Appeals(c *fiber.Ctx) error
+	FileAppeal(c *fiber.Ctx) error
+	Lifts(c *fiber.Ctx) error
+	ExportLifts(c *fiber.Ctx) error
+	Lift(c *fiber.Ctx) error
+	Reports(c *fiber.Ctx) error
+	ExportReports(c *fiber.Ctx) error
+	AcknowledgeReport(c *fiber.Ctx) error
+	AnswerReport(c *fiber.Ctx) error
+}
+
+// noPortal answers 404 past the access check (servers built without it).
+type noPortal struct{}
+
+func (noPortal) Overview(c *fiber.Ctx) error          { return notFound(c) }
+func (noPortal) Evidence(c *fiber.Ctx) error          { return notFound(c) }
+func (noPortal) ExportEvidence(c *fiber.Ctx) error    { return notFound(c) }
+func (noPortal) Appeals(c *fiber.Ctx) error           { return notFound(c) }
+func (noPortal) FileAppeal(c *fiber.Ctx) error        { return notFound(c) }
+func (noPortal) Lifts(c *fiber.Ctx) error             { return notFound(c) }
+func (noPortal) ExportLifts(c *fiber.Ctx) error       { return notFound(c) }
+func (noPortal) Lift(c *fiber.Ctx) error              { return notFound(c) }
+func (noPortal) Reports(c *fiber.Ctx) error           { return notFound(c) }
+func (noPortal) ExportReports(c *fiber.Ctx) error     { return notFound(c) }
+func (noPortal) AcknowledgeReport(c *fiber.Ctx) error { return notFound(c) }
+func (noPortal) AnswerReport(c *fiber.Ctx) error      { return notFound(c) }
 
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {

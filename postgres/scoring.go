@@ -18,6 +18,18 @@ import (
 // implements scoring.Store.
 type ScoreStore struct {
 	db *DB
+	// AppealWindow is how long after the run that first charged a record
+	// the firm may appeal it (0: scoring.DefaultAppealWindow).
+	AppealWindow time.Duration
+	// Now is the clock for the appeal window (nil: time.Now).
+	Now func() time.Time
+}
+
+func (s *ScoreStore) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // NewScoreStore returns the store for scoring.
@@ -476,6 +488,16 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			    WHERE n > 2) old
 			WHERE e.run_id = old.run_id AND e.firm_uscc = old.firm_uscc`, usccs); err != nil {
 			return fmt.Errorf("prune evidence: %w", MapErr(err))
+		}
+		// Remember when each record was first charged: the appeal window
+		// runs from there (scoring.CheckWindow).
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO evidence_charges (firm_uscc, record_kind, record_id, first_run_id, first_charged)
+			SELECT DISTINCT e.firm_uscc, e.record_kind, e.record_id, r.id, r.started_at
+			FROM score_evidence e JOIN score_runs r ON r.id = e.run_id
+			WHERE e.run_id = $1 AND e.record_kind <> 'firm'
+			ON CONFLICT DO NOTHING`, id); err != nil {
+			return fmt.Errorf("record first charges: %w", MapErr(err))
 		}
 		return Notify(ctx, tx, ChanFirmScored, usccs)
 	})

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -47,30 +45,28 @@ type Appeal struct {
 	DecisionReason string
 }
 
-var appealableKinds = map[string]bool{
-	scoring.KindMaintenance: true, scoring.KindInspection: true, scoring.KindEvent: true, scoring.KindEntrapment: true,
-	scoring.KindReport: true, scoring.KindPenalty: true, scoring.KindLift: true,
-}
-
-func checkReason(r string) (string, error) {
-	r = strings.TrimSpace(r)
-	if n := utf8.RuneCountInString(r); n < 1 || n > 2000 {
-		return "", lifttrust.Errorf(lifttrust.ErrInvalid, "请填写理由（1–2000 字）/ Give a reason (1–2000 characters)")
+// appealErr turns a broken appeal rule (scoring.AppealError) into an
+// invalid-input error whose bilingual message the firm sees.
+func appealErr(err error) error {
+	var ae *scoring.AppealError
+	if errors.As(err, &ae) {
+		return lifttrust.Errorf(lifttrust.ErrInvalid, "%s", ae.Msg)
 	}
-	return r, nil
+	return err
 }
 
 // FileAppeal records a firm's appeal against a record that is evidence in
-// its current score, with an audit-log row. A second pending appeal on
-// the same record is a conflict.
+// its current score, with an audit-log row. The rules (kind, reason, the
+// window after the run that first charged the record) are package
+// scoring's; a record of another firm is not found. A second pending
+// appeal on the same record is a conflict.
 func (s *ScoreStore) FileAppeal(ctx context.Context, f AppealFiling, by Actor) (Appeal, error) {
-	reason, err := checkReason(f.Reason)
+	checked, err := scoring.CheckFiling(scoring.AppealFiling{RecordKind: f.RecordKind, RecordID: f.RecordID, Indicator: f.Indicator, Reason: f.Reason})
 	if err != nil {
-		return Appeal{}, err
+		return Appeal{}, appealErr(err)
 	}
-	if !appealableKinds[f.RecordKind] {
-		return Appeal{}, lifttrust.Errorf(lifttrust.ErrInvalid, "无法申诉此类记录 / Records of kind %q cannot be appealed", f.RecordKind)
-	}
+	f.RecordID, f.Reason = checked.RecordID, checked.Reason
+	reason := f.Reason
 	var a Appeal
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		// Only what costs the firm points now can be contested.
@@ -85,6 +81,17 @@ func (s *ScoreStore) FileAppeal(ctx context.Context, f AppealFiling, by Actor) (
 		}
 		if !found {
 			return lifttrust.Errorf(lifttrust.ErrNotFound, "该记录不是本单位当前评分的扣分依据 / This record is not evidence in your current score")
+		}
+		var first time.Time
+		err = tx.QueryRow(ctx, `SELECT first_charged FROM evidence_charges WHERE firm_uscc = $1 AND record_kind = $2 AND record_id = $3`,
+			f.FirmUSCC, f.RecordKind, f.RecordID).Scan(&first)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("first charge of %s %s: %w", f.RecordKind, f.RecordID, MapErr(err))
+		}
+		if err == nil { // no row: charged before charges were remembered, so by the current run
+			if err := scoring.CheckWindow(first, s.now(), s.AppealWindow); err != nil {
+				return appealErr(err)
+			}
 		}
 		err = tx.QueryRow(ctx, `
 			INSERT INTO appeals (firm_uscc, record_kind, record_id, indicator, reason, filed_by)
@@ -111,14 +118,11 @@ func (s *ScoreStore) FileAppeal(ctx context.Context, f AppealFiling, by Actor) (
 // the same transaction. An accepted appeal removes the record from the
 // firm's scoring from then on.
 func (s *ScoreStore) DecideAppeal(ctx context.Context, id int64, accept bool, reason string, by Actor) (Appeal, error) {
-	reason, err := checkReason(reason)
+	reason, err := scoring.CheckReason(reason)
 	if err != nil {
-		return Appeal{}, err
+		return Appeal{}, appealErr(err)
 	}
-	status := "rejected"
-	if accept {
-		status = "accepted"
-	}
+	status := scoring.Decision(accept)
 	var a Appeal
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `

@@ -270,6 +270,16 @@ func TestScoreRunStoredAndAppealed(t *testing.T) {
 			t.Errorf("err = %v, want not found", err)
 		}
 	})
+	st.Now = func() time.Time { return scoreNow } // the runs' clock
+	t.Run("a firm cannot appeal after the window that followed the first charge", func(t *testing.T) {
+		late := &postgres.ScoreStore{}
+		*late = *st
+		late.Now = func() time.Time { return scoreNow.Add(31 * scoring.Day) }
+		_, err := late.FileAppeal(ctx, postgres.AppealFiling{FirmUSCC: f.firmA, RecordKind: "maintenance", RecordID: evID, Reason: "late"}, postgres.Actor{Name: "firm-a"})
+		if !errors.Is(err, lifttrust.ErrInvalid) {
+			t.Errorf("err = %v, want invalid (window closed)", err)
+		}
+	})
 	t.Run("a firm appeals an evidence record once", func(t *testing.T) {
 		a, err := st.FileAppeal(ctx, postgres.AppealFiling{FirmUSCC: f.firmA, RecordKind: "maintenance", RecordID: evID, Indicator: scoring.IndUncorroborated,
 			Reason: "物联网终端当天故障 / the monitor was broken that day"}, postgres.Actor{Name: "firm-a"})

@@ -123,6 +123,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	firmPortal := web.NewPortal(web.PortalConfig{
+		Log:           e.log,
+		PublicBaseURL: e.cfg.PublicBaseURL,
+		CSRF:          web.NewCSRF(e.cfg.Secret),
+	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
 	reports := postgres.NewReportStore(db)
 	openStore := postgres.NewOpenDataStore(db)
 	openData := open.New(open.Config{
@@ -161,6 +166,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
+		Portal:   firmPortal,
 		Open:     openData,
 	})
 

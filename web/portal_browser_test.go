@@ -1,0 +1,166 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"lifttrust/api"
+)
+
+// TestFirmPortalInARealBrowser walks the firm's acceptance path in
+// Chromium: signed in (a session cookie the test's authenticator knows,
+// until the sign-in form exists), the firm sees its score breakdown,
+// follows a lost point to its evidence, files an appeal there and sees it
+// pending. Then axe-core audits every portal screen at phone (390 px) and
+// laptop (1280 px) widths.
+func TestFirmPortalInARealBrowser(t *testing.T) {
+	axe, err := os.ReadFile(filepath.Join("testdata", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := chromium(t)
+	f := newPortalFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- f.srv.Serve(sctx, ln) }()
+	t.Cleanup(func() { stop(); <-served })
+	base := "http://" + ln.Addr().String()
+	shots := artifactsDir(t)
+
+	signIn := func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: api.SessionCookie, Value: "sa", URL: base})
+			return err
+		}))
+	}
+	html := func(t *testing.T, ctx context.Context) string {
+		t.Helper()
+		h, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+
+	t.Run("a firm sees its breakdown, the evidence behind a lost point, files an appeal and sees it pending", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+		defer cancelT()
+		if err := signIn(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/firm?lang=zh"), chromedp.WaitReady(chromedp.CSS("#dm-h"))); err != nil {
+			t.Fatal(err)
+		}
+		if h := html(t, ctx); !strings.Contains(h, "91.25") || !strings.Contains(h, "维保真实") {
+			t.Fatalf("the overview lacks the score or its breakdown")
+		}
+		evidence := `a[href="/firm/evidence?indicator=visit_uncorroborated"]`
+		appeal := `a[href*="record_id=` + recA + `"]`
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(evidence)), chromedp.WaitVisible(chromedp.CSS(appeal))); err != nil {
+			t.Fatalf("follow the lost point to its evidence: %v", err)
+		}
+		if h := html(t, ctx); !strings.Contains(h, "如何改进") || !strings.Contains(h, recA) {
+			t.Fatalf("the evidence page lacks the record or the advice")
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(appeal)), chromedp.WaitVisible(chromedp.CSS(`textarea[name=reason]`)),
+			chromedp.SendKeys(chromedp.CSS(`textarea[name=reason]`), "当天物联网终端故障，已报修。"),
+			chromedp.Click(chromedp.CSS(`form[action="/firm/appeals"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.ok[role=status]`))); err != nil {
+			t.Fatalf("file the appeal: %v", err)
+		}
+		h := html(t, ctx)
+		if !strings.Contains(h, "待审核") || !strings.Contains(h, "当天物联网终端故障") {
+			t.Fatalf("the appeal is not shown pending")
+		}
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			_ = os.WriteFile(filepath.Join(shots, "portal-appeal-filed.png"), shot, 0o644)
+		}
+	})
+
+	screens := []struct{ name, path, want string }{
+		{"overview-zh", "/firm?lang=zh", "各维度得分"},
+		{"overview-en", "/firm?lang=en", "Points by dimension"},
+		{"evidence", "/firm/evidence?lang=zh", recA},
+		{"evidence-indicator", "/firm/evidence?indicator=visit_uncorroborated&lang=zh", "如何改进"},
+		{"appeals", "/firm/appeals?lang=zh", "提出申诉"},
+		{"appeals-en", "/firm/appeals?lang=en", "File an appeal"},
+		{"lifts", "/firm/lifts?lang=zh", liftNormal},
+		{"lift", "/firm/lifts/" + liftTrapped + "?lang=zh", "困人"},
+		{"reports", "/firm/reports?lang=zh", reportA},
+		{"not-found", "/firm/lifts/" + liftNoIoT + "?lang=zh", "不存在"},
+	}
+	for _, width := range []int64{390, 1280} {
+		for _, sc := range screens {
+			name := fmt.Sprintf("portal-%s-%d", sc.name, width)
+			t.Run(name+" has no axe violations", func(t *testing.T) {
+				ctx, cancel := chromedp.NewContext(browser)
+				defer cancel()
+				ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
+				defer cancelT()
+				if err := signIn(ctx); err != nil {
+					t.Fatal(err)
+				}
+				metrics := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+						Width: width, Height: 900, DeviceScaleFactor: 1, Mobile: width < 600})
+					return err
+				})
+				if err := chromedp.Do(ctx, metrics, chromedp.Navigate(base+sc.path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+					t.Fatal(err)
+				}
+				if h := html(t, ctx); !strings.Contains(h, sc.want) {
+					t.Errorf("page lacks %q", sc.want)
+				}
+				if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
+					_ = os.WriteFile(filepath.Join(shots, name+".png"), shot, 0o644)
+				}
+				bypass := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true})
+					return err
+				})
+				if err := chromedp.Do(ctx, bypass); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+";true")); err != nil {
+					t.Fatal(err)
+				}
+				raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res axeResult
+				if err := json.Unmarshal([]byte(raw), &res); err != nil {
+					t.Fatal(err)
+				}
+				if res.Passes == 0 {
+					t.Fatal("axe reported no passing rule: it did not run")
+				}
+				for _, v := range res.Violations {
+					for _, n := range v.Nodes {
+						t.Errorf("axe %s (%s): %s at %v: %.160s", v.ID, v.Impact, v.Help, n.Target, n.HTML)
+					}
+				}
+			})
+		}
+	}
+}
