@@ -31,6 +31,12 @@ CREATE TABLE login_failures (
 ALTER TABLE users ADD COLUMN districts text[] NOT NULL DEFAULT '{}';
 ALTER TABLE users ADD COLUMN password_changed_at timestamptz NOT NULL DEFAULT now();
 ALTER TABLE users ADD CONSTRAINT users_districts_inspector CHECK (role = 'inspector' OR districts = '{}');
+-- One place for an inspector's districts: users.districts (empty = the whole
+-- city) replaces the spot-check table of migration 0006.
+UPDATE users u SET districts = d.codes
+  FROM (SELECT user_id, array_agg(district_code ORDER BY district_code) AS codes FROM inspector_districts GROUP BY user_id) d
+ WHERE d.user_id = u.id AND u.role = 'inspector';
+DROP TABLE inspector_districts;
 
 -- Tokens expire; NULL only for tokens made before this migration.
 ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;

@@ -453,7 +453,7 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 				VALUES ($1, $2, $3, $4, NULLIF($5, '')::date, $6::date, NULLIF($7, '')::date)
 				ON CONFLICT (certificate_no) DO UPDATE SET firm_uscc = EXCLUDED.firm_uscc, name_masked = EXCLUDED.name_masked,
 					certified = EXCLUDED.certified, cert_expires = EXCLUDED.cert_expires, employed_from = EXCLUDED.employed_from,
-					employed_until = EXCLUDED.employed_until, updated_at = now()
+					employed_until = EXCLUDED.employed_until
 				WHERE (technicians.firm_uscc = EXCLUDED.firm_uscc
 				       OR (technicians.employed_until IS NOT NULL AND technicians.employed_until <= EXCLUDED.employed_from))
 				  AND (technicians.firm_uscc, technicians.name_masked, technicians.certified, technicians.cert_expires,
