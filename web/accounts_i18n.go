@@ -10,6 +10,7 @@ var accountMessages = map[string][2]string{
 	"login_submit":          {"登录", "Sign in"},
 	"login_help":            {"忘记密码或账号被锁定，请联系本单位管理员。", "Forgot your password, or locked out? Ask your administrator."},
 	"login_address_limited": {"此网络地址登录失败次数过多，请稍后再试。", "Too many failed sign-ins from this network address; please try again later."},
+	"account_nav":           {"我的账号", "My account"},
 	"logout":                {"退出登录", "Sign out"},
 	"signed_in_as":          {"当前用户：", "Signed in as"},
 	"back_home":             {"返回首页", "Back to my home page"},

@@ -13,7 +13,9 @@ import (
 )
 
 type adminView struct {
-	shell
+	layout
+	CSRF      string
+	Me        string // the signed-in admin (no disable button on oneself)
 	Users     []auth.Account
 	Tokens    []auth.TokenInfo
 	Roles     []auth.Role
@@ -44,31 +46,32 @@ func (v *adminView) Scope(a auth.Account) string {
 func (v *adminView) TokenStateKey(t auth.TokenInfo) string { return t.State(v.now) }
 func (v *adminView) TokenState(t auth.TokenInfo) string    { return v.T("token_" + t.State(v.now)) }
 
-func (v *adminView) Date(t *time.Time) string {
-	if v.Lang == langEN {
-		return t.In(shanghai).Format("2 Jan 2006")
+// Expiry is a token's expiry day, or "never" for tokens made before
+// tokens expired.
+func (v *adminView) Expiry(t auth.TokenInfo) string {
+	if t.ExpiresAt == nil {
+		return v.T("never")
 	}
-	return t.In(shanghai).Format("2006年1月2日")
+	return v.Date(*t.ExpiresAt)
 }
 
 // AdminPage lists users and tokens with the forms to add, disable and
 // revoke them (GET /admin, admins only by the route table).
 func (a *Accounts) AdminPage(c *fiber.Ctx) error {
 	v := &adminView{}
-	switch c.Query("done") {
-	case "user":
-		v.Notice = tr(a.shell(c, "").Lang, "done_user")
-	case "disabled":
-		v.Notice = tr(a.shell(c, "").Lang, "done_disabled")
-	case "revoked":
-		v.Notice = tr(a.shell(c, "").Lang, "done_revoked")
+	if done := c.Query("done"); done == "user" || done == "disabled" || done == "revoked" {
+		v.Notice = "done_" + done // a key; adminPage translates it
 	}
 	return a.adminPage(c, v, fiber.StatusOK)
 }
 
 func (a *Accounts) adminPage(c *fiber.Ctx, v *adminView, status int) error {
-	v.shell = a.shell(c, "admin_title")
+	v.layout = a.layout(c, "admin_title")
 	v.CSRF = a.csrf.Token(c)
+	v.Me = auth.From(c.UserContext()).Name
+	if v.Notice != "" {
+		v.Notice = v.T(v.Notice)
+	}
 	v.now = a.cfg.Now()
 	v.Roles = []auth.Role{auth.RoleFirm, auth.RoleInspector, auth.RoleAdmin}
 	v.TokenDays = int(a.cfg.TokenTTL / (24 * time.Hour))
@@ -79,7 +82,7 @@ func (a *Accounts) adminPage(c *fiber.Ctx, v *adminView, status int) error {
 	if v.Tokens, err = a.store.Tokens(c.UserContext()); err != nil {
 		return err
 	}
-	return sendPrivate(c, status, "admin", v)
+	return sendPrivate(c, status, adminTmpl, v)
 }
 
 // adminFailed shows the page again with the error when it is the

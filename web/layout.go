@@ -50,6 +50,10 @@ type layout struct {
 	// NoIndex asks search engines not to list the page (tracking pages,
 	// forms): its content is a passenger's, not the public record.
 	NoIndex bool
+	// SignedIn, on a private page, is who is signed in; the header then
+	// shows the name, the password link and the sign-out button. nil on
+	// public pages. Fill it with signedInAs (login.go).
+	SignedIn *SignedIn
 }
 
 // layout fills the shared part of a page for the visitor's variant.

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
@@ -89,67 +87,55 @@ func NewAccounts(cfg AccountsConfig, store AccountStore) *Accounts {
 // pages built on the same secret).
 func (a *Accounts) CSRF() CSRF { return a.csrf }
 
-// shell is what the base layout asks of a sign-in page. The account
-// pages' view types embed it.
-type shell struct {
-	Lang      string
-	Large     bool
-	Title     string
-	Emergency string
-	User      *auth.User // signed in, or nil
-	CSRF      string     // the form token of the page's forms
+// SignedIn is the signed-in user as the layout's header shows it.
+type SignedIn struct {
+	Name string
+	Home string // the user's home page (/firm, /inspector, /admin)
+	CSRF string // the sign-out button's form token
 }
 
-func (s *shell) T(key string) string        { return tr(s.Lang, key) }
-func (s *shell) CSS() template.CSS          { return template.CSS(css) }
-func (s *shell) HTMLLang() string           { return htmlLang(s.Lang) }
-func (s *shell) OtherHTMLLang() string      { return htmlLang(tr(s.Lang, "lang_other_code")) }
-func (s *shell) EmergencyTel() template.URL { return tel(s.Emergency) }
-
-// Home is the signed-in user's home page.
-func (s *shell) Home() string {
-	if s.User == nil {
-		return "/"
+// signedInAs is the header's signed-in part for the request's user, or
+// nil for an anonymous request. Every private page sets it on its layout.
+func signedInAs(c *fiber.Ctx, x CSRF) *SignedIn {
+	u := auth.From(c.UserContext())
+	if u == nil || u.ViaToken {
+		return nil
 	}
-	return s.User.Home()
+	return &SignedIn{Name: u.Name, Home: u.Home(), CSRF: x.Token(c)}
 }
 
-func (s *shell) Tf(key string, a ...any) string { return trf(s.Lang, key, a...) }
-
-func (a *Accounts) shell(c *fiber.Ctx, titleKey string) shell {
+// layout fills the shared layout of an account page: the visitor's
+// language and text size, never indexed, and the signed-in header.
+func (a *Accounts) layout(c *fiber.Ctx, titleKey string) layout {
 	lang := pickLang(c.Query("lang"), c.Cookies("lt_lang"), c.Get(fiber.HeaderAcceptLanguage))
-	return shell{Lang: lang, Large: c.Cookies("lt_large") == "1", Title: tr(lang, titleKey), Emergency: a.cfg.EmergencyNo,
-		User: auth.From(c.UserContext())}
+	return layout{Lang: lang, Large: c.Cookies("lt_large") == "1", Title: tr(lang, titleKey), Emergency: a.cfg.EmergencyNo,
+		Now: a.cfg.Now(), Description: tr(lang, "meta_site"), NoIndex: true, SignedIn: signedInAs(c, a.csrf)}
 }
 
-// accountTemplates are the account pages, each the base layout plus its
-// content.
-var accountTemplates = func() map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "password", "admin"} {
-		out[name] = template.Must(template.ParseFS(assets, "templates/base.html", "templates/signout.html", "templates/"+name+".html"))
-	}
-	return out
-}()
+// The account pages, each the shared layout plus its content.
+var (
+	loginTmpl    = pageTemplate("login")
+	passwordTmpl = pageTemplate("password")
+	adminTmpl    = pageTemplate("admin")
+)
 
-// sendPrivate renders an account page. Nothing here may be cached by
-// anyone: the route table's access check says so for private routes, and
-// the sign-in form (public) carries its own nonce.
-func sendPrivate(c *fiber.Ctx, status int, name string, v any) error {
-	b := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(b)
-	b.Reset()
-	if err := accountTemplates[name].ExecuteTemplate(b, "base", v); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+// sendPrivate renders an account page. Nobody may cache it: the access
+// check of the route table says so for private routes already, and the
+// sign-in form (public) carries its own nonce.
+func sendPrivate(c *fiber.Ctx, status int, t *template.Template, v any) error {
+	html, err := render(t, v)
+	if err != nil {
+		return err
 	}
 	setPageHeaders(c)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set(fiber.HeaderVary, "Cookie")
-	return c.Status(status).Send(b.Bytes())
+	return c.Status(status).Send(html)
 }
 
 type loginView struct {
-	shell
+	layout
+	CSRF     string
 	Username string
 	Next     string
 	Error    string
@@ -157,9 +143,9 @@ type loginView struct {
 
 // LoginForm is the sign-in form (GET /login).
 func (a *Accounts) LoginForm(c *fiber.Ctx) error {
-	v := &loginView{shell: a.shell(c, "login_title"), Next: safeNext(c.Query("next"))}
+	v := &loginView{layout: a.layout(c, "login_title"), Next: safeNext(c.Query("next"))}
 	v.CSRF = a.csrf.loginToken(a.loginNonce(c))
-	return sendPrivate(c, fiber.StatusOK, "login", v)
+	return sendPrivate(c, fiber.StatusOK, loginTmpl, v)
 }
 
 // loginNonce is the sign-in form's nonce cookie, made when missing.
@@ -181,7 +167,7 @@ func (a *Accounts) Login(c *fiber.Ctx) error {
 	if err := a.csrf.checkLogin(c); err != nil {
 		return err
 	}
-	v := &loginView{shell: a.shell(c, "login_title"), Next: safeNext(c.Query("next")),
+	v := &loginView{layout: a.layout(c, "login_title"), Next: safeNext(c.Query("next")),
 		Username: strings.ToLower(strings.TrimSpace(utils.CopyString(c.FormValue("username"))))}
 	v.CSRF = a.csrf.loginToken(a.loginNonce(c))
 	password := utils.CopyString(c.FormValue("password"))
@@ -189,12 +175,12 @@ func (a *Accounts) Login(c *fiber.Ctx) error {
 	now := a.cfg.Now()
 	if a.fails.over("addr:"+addr, a.cfg.FailuresPerAddress, now) {
 		v.Error = tr(v.Lang, "login_address_limited")
-		return sendPrivate(c, fiber.StatusTooManyRequests, "login", v)
+		return sendPrivate(c, fiber.StatusTooManyRequests, loginTmpl, v)
 	}
 	if v.Username == "" || password == "" || len(v.Username) > 64 || len(password) > 1024 {
 		a.fails.allow("addr:"+addr, a.cfg.FailuresPerAddress, now)
 		v.Error = lifttrust.Message(auth.ErrBadLogin)
-		return sendPrivate(c, fiber.StatusUnauthorized, "login", v)
+		return sendPrivate(c, fiber.StatusUnauthorized, loginTmpl, v)
 	}
 	tok, u, err := a.store.SignIn(c.UserContext(), v.Username, password, strings.Clone(c.Cookies(auth.SessionCookie)), addr)
 	switch {
@@ -205,7 +191,7 @@ func (a *Accounts) Login(c *fiber.Ctx) error {
 		if errors.Is(err, lifttrust.ErrRateLimited) {
 			status = fiber.StatusTooManyRequests
 		}
-		return sendPrivate(c, status, "login", v)
+		return sendPrivate(c, status, loginTmpl, v)
 	case err != nil:
 		return err
 	}
@@ -256,16 +242,18 @@ func safeNext(next string) string {
 }
 
 type passwordView struct {
-	shell
+	layout
+	CSRF  string
+	Name  string
 	Error string
 	Done  bool
 }
 
 // PasswordForm is the form to change one's own password.
 func (a *Accounts) PasswordForm(c *fiber.Ctx) error {
-	v := &passwordView{shell: a.shell(c, "password_title")}
+	v := &passwordView{layout: a.layout(c, "password_title"), Name: auth.From(c.UserContext()).Name}
 	v.CSRF = a.csrf.Token(c)
-	return sendPrivate(c, fiber.StatusOK, "password", v)
+	return sendPrivate(c, fiber.StatusOK, passwordTmpl, v)
 }
 
 // ChangePassword changes the signed-in user's password (POST
@@ -275,22 +263,22 @@ func (a *Accounts) ChangePassword(c *fiber.Ctx) error {
 	if err := a.csrf.Check(c); err != nil {
 		return err
 	}
-	v := &passwordView{shell: a.shell(c, "password_title")}
+	v := &passwordView{layout: a.layout(c, "password_title"), Name: auth.From(c.UserContext()).Name}
 	v.CSRF = a.csrf.Token(c)
 	cur, next, confirm := utils.CopyString(c.FormValue("current")), utils.CopyString(c.FormValue("new")), utils.CopyString(c.FormValue("confirm"))
 	var err error
 	if next != confirm {
 		err = lifttrust.Errorf(lifttrust.ErrInvalid, "%s", tr(v.Lang, "password_mismatch"))
 	} else {
-		err = a.store.ChangePassword(c.UserContext(), v.User, strings.Clone(c.Cookies(auth.SessionCookie)), cur, next, utils.CopyString(c.IP()))
+		err = a.store.ChangePassword(c.UserContext(), auth.From(c.UserContext()), strings.Clone(c.Cookies(auth.SessionCookie)), cur, next, utils.CopyString(c.IP()))
 	}
 	if errors.Is(err, lifttrust.ErrInvalid) {
 		v.Error = lifttrust.Message(err)
-		return sendPrivate(c, fiber.StatusBadRequest, "password", v)
+		return sendPrivate(c, fiber.StatusBadRequest, passwordTmpl, v)
 	}
 	if err != nil {
 		return err
 	}
 	v.Done = true
-	return sendPrivate(c, fiber.StatusOK, "password", v)
+	return sendPrivate(c, fiber.StatusOK, passwordTmpl, v)
 }

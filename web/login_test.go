@@ -109,11 +109,13 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func csrfOf(t *testing.T, html string) string {
 	t.Helper()
-	m := csrfRE.FindStringSubmatch(html)
+	// The last one: a signed-in page's header has the sign-out form's
+	// token first, and the sign-in form's is its own.
+	m := csrfRE.FindAllStringSubmatch(html, -1)
 	if m == nil {
 		t.Fatalf("no CSRF field in the page:\n%s", html)
 	}
-	return m[1]
+	return m[len(m)-1][1]
 }
 
 // signIn fills the form as a person would and returns the answer.

@@ -57,6 +57,16 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	eng := &scoring.Engine{Store: postgres.NewScoreStore(db), Config: scoring.Config{ArrivalLimit: e.cfg.ArrivalLimit},
 		Now: now, Log: e.log.With("component", "scoring"), Workers: *workers}
 
+	// A rescore changes every firm's public grade: audited like any other
+	// privileged action (who, when, which firms, from where).
+	scope := *firm
+	if scope == "" {
+		scope = "all"
+	}
+	if err := postgres.Audit(ctx, db.Pool, cliActor(), postgres.AuditEntry{Action: "rescore.start", ObjectKind: "firm", ObjectID: scope,
+		Detail: map[string]any{"changed": *changed}}); err != nil {
+		return err
+	}
 	began := time.Now()
 	var run scoring.Run
 	var rs []scoring.Result
