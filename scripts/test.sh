@@ -55,6 +55,8 @@ need_pkg chromium chromium chromium-driver
 need_pkg zbarimg zbar-tools
 # promtool checks the alert rules and the dashboard's queries.
 need_pkg promtool prometheus
+# pg_dump and pg_restore for the restore drill (postgres.TestRestoreDrill).
+need_pkg pg_dump postgresql-client
 echo "Chromium: $(chromium --version 2>/dev/null || echo missing)"
 
 say "gofmt"
