@@ -2,6 +2,7 @@
 # measured in one run (README, "Benchmarks"). BENCH_SCALE=demo (< 3 min)
 # or full (the city, < 25 min); writes docs/bench-$(BENCH_SCALE).md.
 BENCH_SCALE ?= full
+# BENCH_BUDGET=15m lifts the time bound on a machine loaded by other work.
 
 .PHONY: bench
 bench:
