@@ -61,7 +61,9 @@ type metric struct{ job, key string }
 func m(job, key string) metric { return metric{job, key} }
 
 // goalOnly is a limit that is a fixed goal, not a measurement.
-func goalOnly(v float64, unit string) metric { return metric{"", strconv.FormatFloat(v, 'f', -1, 64) + " " + unit} }
+func goalOnly(v float64, unit string) metric {
+	return metric{"", strconv.FormatFloat(v, 'f', -1, 64) + " " + unit}
+}
 
 // rows is the table. A row whose job does not exist yet is listed as
 // missing in the output, with the reason in limitN.
