@@ -53,11 +53,21 @@ func (s *Server) Routes() []Route {
 	if site == nil {
 		site = noSite{}
 	}
+	od := s.deps.Open
+	if od == nil {
+		od = noOpen{}
+	}
 	return []Route{
 		// Operations.
 		{"GET", "/healthz", Public, 0, s.healthz},
 		{"GET", "/readyz", Public, 0, s.readyz},                                            // detail only with the ops token when one is set
 		{"GET", "/metrics", Public, 0, s.opsOnly(adaptor.HTTPHandler(promhttp.Handler()))}, // ops token when one is set
+
+		// The site around the pages (package web).
+		{"GET", "/", Public, 0, site.HomePage},
+		{"GET", "/t", Public, 0, site.TrackingLookup},
+		{"GET", "/favicon.ico", Public, 0, site.Favicon},
+		{"GET", "/robots.txt", Public, 0, site.RobotsTxt},
 
 		// The passenger's pages (package web), behind the QR sticker.
 		{"GET", "/e/:code", Public, 0, site.LiftPage},
@@ -73,6 +83,16 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/lifts/:code", Public, 0, site.LiftJSON},
 		{"GET", "/api/v1/firms", Public, 0, site.FirmsJSON},
 		{"GET", "/api/v1/firms/:uscc", Public, 0, site.FirmJSON},
+
+		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
+		{"GET", "/open", Public, 0, od.Index},
+		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
+		{"GET", "/open/lifts.json", Public, 0, od.LiftsJSON},
+		{"GET", "/open/firms.csv", Public, 0, od.FirmsCSV},
+		{"GET", "/open/firms.json", Public, 0, od.FirmsJSON},
+		{"GET", "/open/monthly.csv", Public, 0, od.MonthlyCSV},
+		{"GET", "/open/reports/:year.json", Public, 0, od.ReportJSON},
+		{"GET", "/reports/:year", Public, 0, od.ReportPage},
 
 		// Machine clients with an API token.
 		{"POST", "/api/v1/ingest/:kind", Token, uploadBody, s.ingestUpload},
@@ -90,6 +110,10 @@ func (s *Server) routes() {
 // Site is the public site (package web): passenger pages, firm pages and
 // the public JSON API over the same in-memory view.
 type Site interface {
+	HomePage(c *fiber.Ctx) error
+	TrackingLookup(c *fiber.Ctx) error
+	Favicon(c *fiber.Ctx) error
+	RobotsTxt(c *fiber.Ctx) error
 	LiftPage(c *fiber.Ctx) error
 	LiftQRPNG(c *fiber.Ctx) error
 	LiftQRSVG(c *fiber.Ctx) error
@@ -110,6 +134,10 @@ type Site interface {
 type noSite struct{}
 
 func notFound(*fiber.Ctx) error                  { return lifttrust.ErrNotFound }
+func (noSite) HomePage(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) TrackingLookup(c *fiber.Ctx) error { return notFound(c) }
+func (noSite) Favicon(c *fiber.Ctx) error        { return notFound(c) }
+func (noSite) RobotsTxt(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftPage(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) LiftQRPNG(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftQRSVG(c *fiber.Ctx) error      { return notFound(c) }
@@ -122,3 +150,27 @@ func (noSite) LiftJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) FirmJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) ErrorPage(*fiber.Ctx, error) error { return nil }
+
+// OpenData is the open datasets and the yearly report (package web/open).
+type OpenData interface {
+	Index(c *fiber.Ctx) error
+	LiftsCSV(c *fiber.Ctx) error
+	LiftsJSON(c *fiber.Ctx) error
+	FirmsCSV(c *fiber.Ctx) error
+	FirmsJSON(c *fiber.Ctx) error
+	MonthlyCSV(c *fiber.Ctx) error
+	ReportJSON(c *fiber.Ctx) error
+	ReportPage(c *fiber.Ctx) error
+}
+
+// noOpen answers 404 on the open-data routes of a server built without them.
+type noOpen struct{}
+
+func (noOpen) Index(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) LiftsCSV(c *fiber.Ctx) error   { return notFound(c) }
+func (noOpen) LiftsJSON(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) FirmsCSV(c *fiber.Ctx) error   { return notFound(c) }
+func (noOpen) FirmsJSON(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) MonthlyCSV(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportJSON(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportPage(c *fiber.Ctx) error { return notFound(c) }

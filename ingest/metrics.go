@@ -21,6 +21,10 @@ var (
 		Namespace: "lifttrust", Subsystem: "ingest", Name: "rejected_total",
 		Help: "Messages refused and written to dead_letters, by reason.",
 	}, []string{"reason"})
+	mUnstored = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "lifttrust", Subsystem: "ingest", Name: "dead_letters_unstored_total",
+		Help: "Refused messages counted but not written to dead_letters: their source passed its hourly limit (LIFTTRUST_DEAD_LETTER_LIMIT).",
+	}, []string{"source"})
 	mDropped = promauto.NewCounter(prometheus.CounterOpts{
 		Namespace: "lifttrust", Subsystem: "ingest", Name: "dropped_qos0_total",
 		Help: "QoS 0 messages dropped because the queue was full (QoS 0 promises at most once).",

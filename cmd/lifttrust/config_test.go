@@ -49,6 +49,9 @@ func TestLoadConfig(t *testing.T) {
 func TestConfigPrintMasksSecrets(t *testing.T) {
 	c, err := LoadConfig(envOf(map[string]string{
 		"DATABASE_URL":     "postgres://lt:hunter2hunter2@db:5432/lt",
+		"MQTT_URL":         "tcp://ingest:mqttpass-in-url@broker:1883",
+		"MQTT_USERNAME":    "ingest",
+		"MQTT_PASSWORD":    "mqttpass-in-env",
 		"LIFTTRUST_SECRET": "0123456789abcdef0123456789abcdef-topsecret",
 	}))
 	if err != nil {
@@ -56,7 +59,7 @@ func TestConfigPrintMasksSecrets(t *testing.T) {
 	}
 	var b bytes.Buffer
 	c.Print(&b)
-	for _, secret := range []string{"hunter2", "topsecret"} {
+	for _, secret := range []string{"hunter2", "topsecret", "mqttpass"} {
 		if strings.Contains(b.String(), secret) {
 			t.Fatalf("printed config leaks %q: %s", secret, b.String())
 		}

@@ -45,7 +45,13 @@ var commands = []command{
 	{"simulate", "play the loaded fleet live over MQTT (--rate MSG_PER_S --duration D)", runSimulate},
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
+	{"mqtt-user", "issue, rotate, revoke and list broker credentials (add --lift|--firm|--agency|--service, --all-lifts --out F)", runMQTTUser},
+	{"broker-config", "write a Mosquitto config enforcing every issued credential (--listen HOST:PORT --out DIR)", runBrokerConfig},
+	{"risk", "fit the per-lift risk forecast and store every lift's forecast (--validate: time-split AUC)", runRisk},
+	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
+	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
+	{"report", "write the yearly lift safety status report: HTML, PDF, JSON (--year Y --out DIR)", runReport},
 }
 
 // env is what every subcommand gets: the validated configuration, where to
@@ -100,8 +106,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "LiftTrust: lift safety data, maintenance-firm credit scores and the passenger QR page.")
 	fmt.Fprintln(w, "\nUsage: lifttrust <command> [flags]   (lifttrust <command> -h for its flags)\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "  help      show this list")
+	fmt.Fprintln(w, "  help          show this list")
 	fmt.Fprintln(w, "\nConfiguration comes from the environment; see README.md.")
 }

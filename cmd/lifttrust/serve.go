@@ -10,8 +10,10 @@ import (
 	"lifttrust/api"
 	"lifttrust/ingest"
 	"lifttrust/localenv"
+	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 	"lifttrust/web"
+	"lifttrust/web/open"
 )
 
 // runServe brings the system up: PostgreSQL (external or private), the MQTT
@@ -62,19 +64,42 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer stopBroker()
 	brokerDone := make(chan error, 1)
 	mqttURL := e.cfg.MQTTURL
+	mqttUser, mqttPass := e.cfg.MQTTUsername, e.cfg.MQTTPassword
+	simUser, simPass := mqttUser, mqttPass
 	if mqttURL == "" {
-		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"))
+		// The embedded broker enforces the issued identities like any
+		// other; serve issues (rotates) its own service credentials for
+		// ingest and the demo simulator, handed over in memory only.
+		users := postgres.NewMQTTUserStore(db)
+		if mqttUser, mqttPass, err = issueService(ctx, users, "embedded-ingest"); err != nil {
+			return err
+		}
+		if *demo {
+			if simUser, simPass, err = issueService(ctx, users, "demo-simulator"); err != nil {
+				return err
+			}
+		}
+		auth := localenv.NewBrokerAuth(users, mqttauth.Rules{Prefix: e.cfg.MQTTTopicPrefix}, e.log.With("component", "broker"))
+		if err := auth.Load(ctx); err != nil {
+			return err
+		}
+		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"), auth)
 		if err != nil {
 			return err
 		}
 		mqttURL = b.URL()
-		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s\n", b.Addr)
+		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s; anonymous clients refused, credentials from lifttrust mqtt-user\n", b.Addr)
 		go func() { brokerDone <- b.Run(brokerCtx) }()
 	} else {
 		close(brokerDone)
 	}
 
-	ing, err := e.newIngest(db, mqttURL)
+	// One LISTEN connection for the whole process: the public view, the
+	// scoring scheduler and every live screen subscribe to it.
+	hub := postgres.NewHub(db, e.log)
+	db.UseHub(hub)
+
+	ing, err := e.newIngest(db, mqttURL, mqttUser, mqttPass)
 	if err != nil {
 		return err
 	}
@@ -86,6 +111,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	reports := postgres.NewReportStore(db)
+	openStore := postgres.NewOpenDataStore(db)
+	openData := open.New(open.Config{
+		Log:     e.log,
+		Reports: reports,
+		Snapshot: func(ctx context.Context) (open.Snapshot, error) {
+			s, err := openStore.Snapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	})
 	checks := []api.Check{
 		{Name: "database", Fn: db.Ping},
 		{Name: "schema", Fn: db.CheckSchema},
@@ -102,9 +140,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
+		Open:     openData,
 	})
 
+	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
+
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hub.Run(gctx) })
+	// Trapped-passenger alerts: every instance runs a sender; the outbox in
+	// PostgreSQL gives each delivery to one of them.
+	g.Go(func() error { return alerts.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
@@ -119,7 +164,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sched.Observe = observeScoring
 	g.Go(func() error { return sched.Run(gctx) })
 	if *demo { // the demo fleet plays live, so the dashboard moves at once
-		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL) })
+		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL, simUser, simPass) })
 	}
 	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)
 
@@ -133,4 +178,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "LiftTrust stopped cleanly")
 	return nil
+}
+
+// issueService issues (rotates) the service identity name and returns its
+// username and password.
+func issueService(ctx context.Context, users *postgres.MQTTUserStore, name string) (string, string, error) {
+	pw := mqttauth.NewPassword()
+	h, err := mqttauth.HashPassword(pw)
+	if err != nil {
+		return "", "", err
+	}
+	if err := users.Put(ctx, mqttauth.RoleService, name, h); err != nil {
+		return "", "", fmt.Errorf("issue %s credentials: %w", name, err)
+	}
+	return name, pw, nil
 }
