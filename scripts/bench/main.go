@@ -80,7 +80,9 @@ var rows = []row{
 	{"scoring: full rescore, peak RSS", m("scorerss", "lifttrust score maxrss_bytes"), goalOnly(1.5e9, "maxrss_bytes"), "goal 1.5 GB", cost, "< 1.5 GB"},
 	{"pages: `/e/{code}` warm req/s", m("pages", ""), m("pages", ""), "missing: needs wrk and the city view in the harness (web.TestWrkCityFleet reproduces it by hand)", rate, "≥ 50 %"},
 	{"open data: streaming memory", m("opendata", ""), m("opendata", ""), "missing: benchmark not merged yet", cost, ""},
-	{"SSE: streams held", m("sse", ""), m("sse", ""), "missing: benchmark not merged yet", rate, ""},
+	{"SSE: heap + stacks per stream held", m("sse", "BenchmarkConcurrentStreams B/stream"), m("sse", "BenchmarkConcurrentStreams B/bare-conn"), "a bare parked TCP connection, same run", cost, "10,000 streams < 200 MB"},
+	{"SSE: event to every screen, p99", m("sse", "BenchmarkConcurrentStreams p99-ms"), goalOnly(2000, "p99-ms"), "goal 2 s", cost, "< 2 s"},
+	{"alerts: trapped report committed → MQTT alert, p50", m("alert", "BenchmarkCommitToAlert p50-ms"), m("alert", "BenchmarkCommitToAlert bare-mqtt-p50-ms"), "bare QoS 1 publish → receipt, same broker", cost, "< 1 s"},
 	{"serve: peak RSS under load", m("servers", ""), m("servers", ""), "missing: needs the load of the pages row", cost, ""},
 }
 
@@ -88,7 +90,7 @@ var rows = []row{
 // use the fixtures (a seeded database).
 type job func(h *harness, ctx context.Context) (map[string]float64, error)
 
-var jobOrder = []string{"ingest", "qr", "seed", "copy", "score", "scorerss"}
+var jobOrder = []string{"ingest", "qr", "seed", "copy", "score", "scorerss", "sse", "alert"}
 
 var jobs = map[string]job{
 	"ingest": func(h *harness, ctx context.Context) (map[string]float64, error) {
@@ -96,6 +98,12 @@ var jobs = map[string]job{
 	},
 	"qr": func(h *harness, ctx context.Context) (map[string]float64, error) {
 		return h.goBench(ctx, "./qrcodes", "^Benchmark(Encode|Labels)", h.pick("1x", "3x"))
+	},
+	"sse": func(h *harness, ctx context.Context) (map[string]float64, error) {
+		return h.goBench(ctx, "./live", "^BenchmarkConcurrentStreams$", "1x", "LIFTTRUST_SSE_STREAMS="+h.pick("1000", "10000"))
+	},
+	"alert": func(h *harness, ctx context.Context) (map[string]float64, error) {
+		return h.goBench(ctx, "./alerter", "^BenchmarkCommitToAlert$", "1x")
 	},
 	"seed":     (*harness).seed,
 	"copy":     (*harness).copyLimit,
@@ -183,7 +191,11 @@ func run() error {
 
 	values := map[string]float64{}
 	failed := map[string]string{}
+	only := os.Getenv("BENCH_ONLY") // a comma-separated subset of jobs, to try a new row
 	for _, name := range jobOrder {
+		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
+			continue
+		}
 		fmt.Fprintf(h.log, "bench: %s (%s elapsed)\n", name, time.Since(started).Round(time.Second))
 		if ctx.Err() != nil {
 			failed[name] = fmt.Sprintf("not run: the %s budget was spent", budget)
@@ -495,7 +507,9 @@ func show(v float64, ok bool, mt metric, failed map[string]string) string {
 		return fmt.Sprintf("%.2f s", v/1e9)
 	case unit == "maxrss_bytes":
 		return fmt.Sprintf("%.0f MB", v/1e6)
-	case strings.HasSuffix(unit, "_ms"):
+	case strings.HasPrefix(unit, "B/"):
+		return fmt.Sprintf("%.1f KB", v/1000)
+	case strings.HasSuffix(unit, "_ms") || strings.HasSuffix(unit, "-ms"):
 		return fmt.Sprintf("%.1f ms", v)
 	case strings.HasSuffix(unit, "/s"):
 		return thousands(v) + "/s"
