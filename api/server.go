@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -123,11 +125,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// observe gives each request a context with a deadline and records metrics
-// by route template, never by raw path (unbounded label values).
+// observe gives each request a context with a deadline and a request id,
+// and records metrics by route template, never by raw path (unbounded
+// label values).
 func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), s.deps.RequestTimeout)
+	id := requestID(c.Get(headerRequestID))
+	c.Set(headerRequestID, id)
+	ctx, cancel := context.WithTimeout(lifttrust.WithRequestID(context.Background(), id), s.deps.RequestTimeout)
 	defer cancel()
 	c.SetUserContext(ctx)
 	err := c.Next()
@@ -138,8 +143,34 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	}
 	route := routeLabel(c)
 	httpRequests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Inc()
-	httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	httpDuration.WithLabelValues(route).Observe(took.Seconds())
+	s.log.DebugContext(ctx, "request", "method", methodLabel(c.Method()), "route", route,
+		"status", c.Response().StatusCode(), "ms", float64(took.Microseconds())/1000)
 	return nil
+}
+
+const headerRequestID = "X-Request-ID"
+
+// requestID keeps the caller's X-Request-ID (a proxy's or load balancer's,
+// so one id follows the request through every hop) when it is a plausible
+// id: 1-128 characters of letters, digits and ._:-. Anything else (empty,
+// too long, spaces, quotes that would forge log fields) is replaced by a
+// new random id. The result is a fresh string, never Fiber's buffer.
+func requestID(in string) string {
+	if len(in) >= 1 && len(in) <= 128 {
+		ok := true
+		for i := 0; i < len(in) && ok; i++ {
+			ch := in[i]
+			ok = ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '_' || ch == ':' || ch == '-'
+		}
+		if ok {
+			return strings.Clone(in)
+		}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	return hex.EncodeToString(b[:])
 }
 
 // routeLabel is the matched route template, or "unmatched". Label values
@@ -188,7 +219,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		err = &lifttrust.Error{Kind: kindErr(k), Msg: msg}
 	}
 	if k.Status >= 500 {
-		s.log.Error("request failed", "method", methodLabel(c.Method()), "path", c.Path(), "status", k.Status, "err", err)
+		s.log.ErrorContext(c.UserContext(), "request failed", "method", methodLabel(c.Method()), "path", c.Path(), "status", k.Status, "err", err)
 		msg = ""
 	}
 	if msg == "" {

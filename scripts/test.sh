@@ -62,6 +62,8 @@ need_pkg /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
 need_pkg pdffonts poppler-utils
 # promtool checks the alert rules and the dashboard's queries.
 need_pkg promtool prometheus
+# pg_dump and pg_restore for the restore drill (postgres.TestRestoreDrill).
+need_pkg pg_dump postgresql-client
 echo "Chromium: $(chromium --version 2>/dev/null || echo missing)"
 
 say "gofmt"
