@@ -219,3 +219,42 @@ func TestEveryReportKeyIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestSpotCheckFiguresOnlyWhenThereAreChecks: no spot-check table, or none
+// in the year, leaves spot_checks out; checks in the year give their count
+// and pass rate.
+func TestSpotCheckFiguresOnlyWhenThereAreChecks(t *testing.T) {
+	db := testenv.DB(t)
+	ctx := context.Background()
+	store := postgres.NewReportStore(db)
+	var exists bool
+	db.Pool.QueryRow(ctx, `SELECT to_regclass('spotcheck_results') IS NOT NULL`).Scan(&exists)
+	if exists {
+		t.Skip("the spot-check migration is in: its own tests fill spotcheck_results")
+	}
+	f, err := store.Figures(ctx, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.SpotChecks != nil {
+		t.Fatalf("spot checks without a table: %+v", f.SpotChecks)
+	}
+	// A stand-in with the two columns the report reads, as the spot-check
+	// migration defines them.
+	if _, err := db.Pool.Exec(ctx, `CREATE TABLE spotcheck_results (checked_on date NOT NULL, overall text NOT NULL CHECK (overall IN ('pass', 'fail')))`); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = store.Figures(ctx, 2025); err != nil || f.SpotChecks != nil {
+		t.Fatalf("an empty table: %+v, %v", f.SpotChecks, err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO spotcheck_results VALUES ('2025-03-01', 'pass'), ('2025-06-01', 'pass'), ('2025-12-31', 'fail'), ('2026-01-01', 'fail')`); err != nil {
+		t.Fatal(err)
+	}
+	f, err = store.Figures(ctx, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.SpotChecks == nil || f.SpotChecks.Checks != 3 || f.SpotChecks.PassRate == nil || math.Abs(*f.SpotChecks.PassRate-2.0/3) > 1e-6 {
+		t.Errorf("spot checks %+v, want 3 checks, 2/3 passed", f.SpotChecks)
+	}
+}
