@@ -34,7 +34,9 @@ func TestReportCommandWritesHTMLPDFAndJSONReproducibly(t *testing.T) {
 	if _, err := postgres.NewSeedStore(db).Load(ctx, seed.Options{Scale: "demo", Seed: 3, Months: 12, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string { return map[string]string{"DATABASE_URL": url, "LIFTTRUST_CHROMIUM": os.Getenv("LIFTTRUST_CHROMIUM")}[k] }
+	getenv := func(k string) string {
+		return map[string]string{"DATABASE_URL": url, "LIFTTRUST_CHROMIUM": os.Getenv("LIFTTRUST_CHROMIUM")}[k]
+	}
 	_, chromiumErr := pdfprint.FindChromium(os.Getenv("LIFTTRUST_CHROMIUM"))
 	pdf := chromiumErr == nil
 	if !pdf && os.Getenv("CI") != "" {
