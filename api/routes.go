@@ -63,6 +63,12 @@ func (s *Server) Routes() []Route {
 		{"GET", "/readyz", Public, 0, s.readyz},                                            // detail only with the ops token when one is set
 		{"GET", "/metrics", Public, 0, s.opsOnly(adaptor.HTTPHandler(promhttp.Handler()))}, // ops token when one is set
 
+		// The site around the pages (package web).
+		{"GET", "/", Public, 0, site.HomePage},
+		{"GET", "/t", Public, 0, site.TrackingLookup},
+		{"GET", "/favicon.ico", Public, 0, site.Favicon},
+		{"GET", "/robots.txt", Public, 0, site.RobotsTxt},
+
 		// The passenger's pages (package web), behind the QR sticker.
 		{"GET", "/e/:code", Public, 0, site.LiftPage},
 		{"GET", "/e/:code/qr.png", Public, 0, site.LiftQRPNG},
@@ -104,6 +110,10 @@ func (s *Server) routes() {
 // Site is the public site (package web): passenger pages, firm pages and
 // the public JSON API over the same in-memory view.
 type Site interface {
+	HomePage(c *fiber.Ctx) error
+	TrackingLookup(c *fiber.Ctx) error
+	Favicon(c *fiber.Ctx) error
+	RobotsTxt(c *fiber.Ctx) error
 	LiftPage(c *fiber.Ctx) error
 	LiftQRPNG(c *fiber.Ctx) error
 	LiftQRSVG(c *fiber.Ctx) error
@@ -124,6 +134,10 @@ type Site interface {
 type noSite struct{}
 
 func notFound(*fiber.Ctx) error                  { return lifttrust.ErrNotFound }
+func (noSite) HomePage(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) TrackingLookup(c *fiber.Ctx) error { return notFound(c) }
+func (noSite) Favicon(c *fiber.Ctx) error        { return notFound(c) }
+func (noSite) RobotsTxt(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftPage(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) LiftQRPNG(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftQRSVG(c *fiber.Ctx) error      { return notFound(c) }

@@ -232,12 +232,23 @@ func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		if err := insertDeadLetters(ctx, tx, append(b.DeadLetters, misses...)); err != nil {
 			return err
 		}
+		if err := enqueueAlerts(ctx, tx, entrapmentIDs(b.Entrapments)); err != nil {
+			return err
+		}
 		if err := Notify(ctx, tx, ChanLiftChanged, b.LiftsChanged); err != nil {
 			return err
 		}
 		return Notify(ctx, tx, ChanScoreNeeded, scoreNeeded(b.Facts))
 	})
 	return dataErr(err)
+}
+
+func entrapmentIDs(es []ingest.LiftEvent) []string {
+	ids := make([]string, 0, len(es))
+	for _, e := range es {
+		ids = append(ids, ingest.EntrapmentID(e.Lift, e.ID))
+	}
+	return ids
 }
 
 // dataErr marks every data exception (class 22) and integrity violation

@@ -204,6 +204,24 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			return fmt.Errorf("penalties: %w", MapErr(err))
 		}
 
+		rows, err = tx.Query(ctx, `
+			SELECT id::text, lift_code, checked_on, overall, failed_items FROM spotcheck_results
+			WHERE firm_uscc = $1 AND checked_on >= $2::date AND checked_on < $3::date`, uscc, startDate, endDate)
+		if err != nil {
+			return fmt.Errorf("spot checks: %w", MapErr(err))
+		}
+		var sc scoring.SpotCheck
+		var overall string
+		var checked time.Time
+		_, err = pgx.ForEachRow(rows, []any{&sc.ID, &sc.Lift, &checked, &overall, &sc.FailedItems}, func() error {
+			sc.On, sc.Failed = localDate(checked), overall == "fail"
+			in.SpotChecks = append(in.SpotChecks, sc)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("spot checks: %w", MapErr(err))
+		}
+
 		rows, err = tx.Query(ctx, `SELECT record_kind, record_id, indicator FROM appeals WHERE firm_uscc = $1 AND status = 'accepted'`, uscc)
 		if err != nil {
 			return fmt.Errorf("accepted appeals: %w", MapErr(err))

@@ -72,7 +72,7 @@ func Measure(in FirmInput, p Period, cfg Config) Measures {
 		// Room for about one candidate per record: growing a slice of
 		// 300,000 evidence structs by doubling was a tenth of a large
 		// firm's time.
-		Evidence: make([]Evidence, 0, len(in.Visits)/4+len(in.Faults)*5/4+len(in.Entrapments)*2+len(in.Inspections)/4+len(in.Complaints)+len(in.Penalties))}
+		Evidence: make([]Evidence, 0, len(in.Visits)/4+len(in.Faults)*5/4+len(in.Entrapments)*2+len(in.Inspections)/4+len(in.Complaints)+len(in.Penalties)+len(in.SpotChecks))}
 	excl := newExclusions(in.Excluded)
 	add := func(ind string, e Evidence) {
 		if excl.has(e.Kind, e.ID, ind) {
@@ -121,6 +121,7 @@ func Measure(in FirmInput, p Period, cfg Config) Measures {
 	}
 	measureAuthenticity(in, p, add, expose)
 	measureInspections(in, lifts, byLift, p, inContract, add, expose)
+	measureSpotChecks(in, p, add, expose)
 	m.measureReliability(in, lifts, byLift, p, inContract, excl, add, expose)
 	measureEmergency(in, p, cfg, excl, add, tally, expose)
 	measureDeductions(in, p, m.LiftDays, add, expose)
@@ -371,6 +372,25 @@ func measureInspections(in FirmInput, lifts []string, byLift map[string][]segmen
 						Detail: map[string]any{"due": due.In(Shanghai).Format(time.DateOnly), "days_overdue": round(od, 2)}})
 				}
 			}
+		}
+	}
+}
+
+// measureSpotChecks: the share of the firm's spot-checked lifts that
+// failed. The loader gives the checks of lifts the firm maintained on the
+// day; exposure is checks, so a firm checked twice is shrunk hard toward
+// its prior and one failure among two checks does not sink it.
+func measureSpotChecks(in FirmInput, p Period, add func(string, Evidence), expose func(string, float64)) {
+	cs := append([]SpotCheck(nil), in.SpotChecks...)
+	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].On, cs[i].ID, cs[j].On, cs[j].ID) })
+	for _, c := range cs {
+		if !within(c.On, p) {
+			continue
+		}
+		expose(IndSpotCheckFailed, 1)
+		if c.Failed {
+			add(IndSpotCheckFailed, Evidence{Kind: KindSpotCheck, ID: c.ID, Lift: c.Lift, At: c.On, Weight: 1,
+				Detail: map[string]any{"failed_items": append([]string{}, c.FailedItems...)}})
 		}
 	}
 }

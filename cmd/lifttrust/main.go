@@ -45,6 +45,9 @@ var commands = []command{
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
 	{"mqtt-user", "issue, rotate, revoke and list broker credentials (add --lift|--firm|--agency|--service, --all-lifts --out F)", runMQTTUser},
 	{"broker-config", "write a Mosquitto config enforcing every issued credential (--listen HOST:PORT --out DIR)", runBrokerConfig},
+	{"risk", "fit the per-lift risk forecast and store every lift's forecast (--validate: time-split AUC)", runRisk},
+	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
+	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 	{"report", "write the yearly lift safety status report: HTML, PDF, JSON (--year Y --out DIR)", runReport},
 }

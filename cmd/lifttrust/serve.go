@@ -94,6 +94,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		close(brokerDone)
 	}
 
+	// One LISTEN connection for the whole process: the public view, the
+	// scoring scheduler and every live screen subscribe to it.
+	hub := postgres.NewHub(db, e.log)
+	db.UseHub(hub)
+
 	ing, err := e.newIngest(db, mqttURL, mqttUser, mqttPass)
 	if err != nil {
 		return err
@@ -138,7 +143,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Open:     openData,
 	})
 
+	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
+
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hub.Run(gctx) })
+	// Trapped-passenger alerts: every instance runs a sender; the outbox in
+	// PostgreSQL gives each delivery to one of them.
+	g.Go(func() error { return alerts.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
