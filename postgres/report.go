@@ -214,18 +214,30 @@ func (s *ReportStore) readOnly(ctx context.Context, fn func(pgx.Tx) error) error
 }
 
 // SPOT CHECKS. The spot-check results (双随机、一公开) come from another
-// change; until its table exists, or while it holds no check in the year,
-// the report leaves the section out (SpotChecks nil). The table is looked
-// up by name so that this file builds and runs before that migration.
+// change (table spotcheck_results: checked_on, overall pass or fail). Until
+// that table exists, or while it holds no check in the year, the report
+// leaves the section out: a nil result means "no section", not an error.
+// The table is looked up by name first, so this file builds and runs
+// before that migration (a query naming a missing table fails to parse).
+const spotChecksSQL = `SELECT count(*), avg((overall = 'pass')::int)::float8 FROM spotcheck_results
+	WHERE checked_on >= make_date($1, 1, 1) AND checked_on < make_date($1 + 1, 1, 1)`
+
 func spotChecks(ctx context.Context, tx pgx.Tx, year int) (*report.SpotChecks, error) {
 	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT to_regclass('spot_checks') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('spotcheck_results') IS NOT NULL`).Scan(&exists); err != nil {
 		return nil, err
 	}
 	if !exists {
 		return nil, nil
 	}
-	return nil, nil
+	sc := &report.SpotChecks{}
+	if err := tx.QueryRow(ctx, spotChecksSQL, year).Scan(&sc.Checks, &sc.PassRate); err != nil {
+		return nil, err
+	}
+	if sc.Checks == 0 {
+		return nil, nil
+	}
+	return sc, nil
 }
 
 func intoInt(field func(*report.Figures) *int64) func(context.Context, pgx.Tx, string, int, *report.Figures) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"lifttrust/fleet"
 	"lifttrust/internal/testenv"
 	"lifttrust/postgres"
 	"lifttrust/report"
@@ -217,5 +218,53 @@ func TestEveryReportKeyIsDocumented(t *testing.T) {
 		if k != "year" && !queries[k] {
 			t.Errorf("report.json key %s has no query", k)
 		}
+	}
+}
+
+// TestSpotCheckFiguresOnlyWhenThereAreChecks: with no spot check in the
+// year spot_checks is left out; checks in the year give their count and
+// pass rate (a check on 1 January of the next year is not counted).
+func TestSpotCheckFiguresOnlyWhenThereAreChecks(t *testing.T) {
+	db := testenv.DB(t)
+	ctx := context.Background()
+	store := postgres.NewReportStore(db)
+	f, err := store.Figures(ctx, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.SpotChecks != nil {
+		t.Fatalf("spot checks without any: %+v", f.SpotChecks)
+	}
+	firm := "91310115MA1RP0001" + string(fleet.USCCCheckChar("91310115MA1RP0001"))
+	unit := "91310115MA1RP0002" + string(fleet.USCCCheckChar("91310115MA1RP0002"))
+	const lift = "31103101152020010001"
+	var inspector int64
+	for _, q := range []string{
+		`INSERT INTO firms (uscc, name, licence_no, licence_expires, duty_phone) VALUES ('` + firm + `', '抽查测试电梯公司', 'TS-0001', '2030-01-01', '021-1')`,
+		`INSERT INTO use_units (uscc, name, district_code) VALUES ('` + unit + `', '抽查测试物业', '310115')`,
+		`INSERT INTO lifts (registration_code, district_code, address, installed_on, floors, rated_speed, rated_load, use_unit_uscc, firm_uscc)
+		 VALUES ('` + lift + `', '310115', '测试路 1 号', '2020-01-15', 10, 1.5, 1000, '` + unit + `', '` + firm + `')`,
+	} {
+		if _, err := db.Pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO users (username, password_hash, role) VALUES ('rp-inspector', 'x', 'inspector') RETURNING id`).Scan(&inspector); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ on, overall, failed string }{
+		{"2025-03-01", "pass", "{}"}, {"2025-06-01", "pass", "{}"}, {"2025-12-31", "fail", "{brakes}"}, {"2026-01-01", "fail", "{brakes}"},
+	} {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO spotcheck_results (lift_code, firm_uscc, inspector_id, checked_on, minutes_on_site, overall, items, failed_items)
+			VALUES ($1, $2, $3, $4, 30, $5, '[]', $6)`, lift, firm, inspector, r.on, r.overall, r.failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err = store.Figures(ctx, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.SpotChecks == nil || f.SpotChecks.Checks != 3 || f.SpotChecks.PassRate == nil || math.Abs(*f.SpotChecks.PassRate-2.0/3) > 1e-6 {
+		t.Errorf("spot checks %+v, want 3 checks, 2/3 passed", f.SpotChecks)
 	}
 }

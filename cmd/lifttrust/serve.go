@@ -181,6 +181,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
 	g.Go(func() error { return pages.Run(gctx) })
+	// Yearly reports are computed in the background and kept.
+	g.Go(func() error { return openData.Run(gctx) })
 	// Ingest drains its queue, commits and acknowledges before Run returns;
 	// the pool (closed by the deferred closeDB) and the embedded broker
 	// (stopped after g.Wait) outlive it.

@@ -56,6 +56,11 @@ type Config struct {
 	// StreamTimeout bounds one dataset download (default 5 min): a stream
 	// outlives the request deadline, which ends when the handler returns.
 	StreamTimeout time.Duration
+	// ReportWait is how long a request waits for a report not computed
+	// yet before 503 (default 20 s); ReportRefresh how old a kept report
+	// whose data changed may get before it is computed again (10 min).
+	ReportWait    time.Duration
+	ReportRefresh time.Duration
 	Now           func() time.Time
 }
 
@@ -64,8 +69,15 @@ type Config struct {
 type Handler struct {
 	cfg Config
 
-	mu      sync.Mutex // held while a report is computed: one at a time
-	reports map[int]*cachedReport
+	ctx    context.Context // the background computations' (ended by Run)
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	sem    chan struct{} // one report computation at a time
+
+	mu        sync.Mutex
+	reports   map[int]*cachedReport
+	computing map[int]chan struct{}
+	failed    map[int]error
 }
 
 // cachedReport is one year's report at one data version.
@@ -88,8 +100,24 @@ func New(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReportWait == 0 {
+		cfg.ReportWait = 20 * time.Second
+	}
+	if cfg.ReportRefresh == 0 {
+		cfg.ReportRefresh = 10 * time.Minute
+	}
 	cfg.Log = cfg.Log.With("component", "open")
-	return &Handler{cfg: cfg, reports: map[int]*cachedReport{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Handler{cfg: cfg, ctx: ctx, cancel: cancel, sem: make(chan struct{}, 1),
+		reports: map[int]*cachedReport{}, computing: map[int]chan struct{}{}, failed: map[int]error{}}
+}
+
+// Run returns when ctx is done, after stopping the reports being computed.
+func (h *Handler) Run(ctx context.Context) error {
+	<-ctx.Done()
+	h.cancel()
+	h.wg.Wait()
+	return nil
 }
 
 // Routes lists every route of the package with its handler, for the route

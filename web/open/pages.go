@@ -15,9 +15,9 @@ import (
 	"lifttrust/report"
 )
 
-// reportTimeout bounds computing one year's report (two years of figures;
-// a few seconds on the city fleet).
-const reportTimeout = 2 * time.Minute
+// reportTimeout bounds computing one year's report (two years of figures:
+// about a minute on the city fleet on an idle machine).
+const reportTimeout = 30 * time.Minute
 
 // ReportJSON serves GET /open/reports/{year}.json: the figures of the
 // report, as report.json of `lifttrust report`.
@@ -47,16 +47,23 @@ func (h *Handler) ReportPage(c *fiber.Ctx) error {
 	return h.sendBytes(c, body, fiber.MIMETextHTMLCharsetUTF8, r.mark.ETag(fmt.Sprintf("report%d-%s", r.year, lang)), r.mark.ChangedAt)
 }
 
-// report returns the year's report at the current data version, computing
-// it when the data changed since it was cached: an invalid year is
+// report returns the year's report: an invalid year is
 // lifttrust.ErrInvalid, a year without lifts ErrNotFound (the server's
 // error table renders both in the visitor's language).
+//
+// On the city fleet the two years' figures take a minute or more (several
+// scans of 8 million maintenance records), and live ingest changes the
+// data every second, so reports are computed in the background, one at a
+// time, and kept: a request waits up to ReportWait for a report not yet
+// computed (then 503 with Retry-After), and a kept report whose data has
+// changed is served as it is while a fresh one is computed, at most once
+// per ReportRefresh. Its ETag names the data it was computed from.
 func (h *Handler) report(c *fiber.Ctx) (*cachedReport, error) {
 	year, ok := h.parseYear(c)
 	if !ok {
 		return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "年份应为四位数字，例如 2025 / The year must be four digits, such as 2025.")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
+	ctx, cancel := context.WithTimeout(c.UserContext(), 10*time.Second)
 	defer cancel()
 	has, err := h.cfg.Reports.HasData(ctx, year)
 	if err != nil {
@@ -70,10 +77,76 @@ func (h *Handler) report(c *fiber.Ctx) (*cachedReport, error) {
 		return nil, err
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r := h.reports[year]; r != nil && r.mark == mark {
+	r := h.reports[year]
+	stale := r == nil || r.mark != mark && h.cfg.Now().Sub(r.generated) >= h.cfg.ReportRefresh
+	var wait chan struct{}
+	if stale {
+		wait = h.computeLocked(year)
+	}
+	h.mu.Unlock()
+	if r != nil {
 		return r, nil
 	}
+	select {
+	case <-wait:
+	case <-time.After(h.cfg.ReportWait):
+	}
+	h.mu.Lock()
+	r, err = h.reports[year], h.failed[year]
+	h.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Set(fiber.HeaderRetryAfter, "30")
+	return nil, lifttrust.Errorf(errPreparing, "%d 年度报告正在生成，请稍后刷新 / The %d report is being prepared; please reload in a minute.", year, year)
+}
+
+// errPreparing maps to 503 ("busy, try again later") in the server's
+// error table.
+var errPreparing = context.DeadlineExceeded
+
+// computeLocked starts computing year's report unless that is under way,
+// and returns a channel closed when it is done. h.mu is held.
+func (h *Handler) computeLocked(year int) chan struct{} {
+	if ch, ok := h.computing[year]; ok {
+		return ch
+	}
+	ch := make(chan struct{})
+	h.computing[year] = ch
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		r, err := h.compute(year)
+		h.mu.Lock()
+		if err != nil {
+			h.cfg.Log.Error("report failed", "year", year, "err", err)
+			h.failed[year] = err
+		} else {
+			h.reports[year] = r
+			delete(h.failed, year)
+		}
+		delete(h.computing, year)
+		h.mu.Unlock()
+		close(ch)
+	}()
+	return ch
+}
+
+// compute builds one year's report; one at a time (h.sem), under the
+// handler's own context (stopped by Run's).
+func (h *Handler) compute(year int) (*cachedReport, error) {
+	ctx, cancel := context.WithTimeout(h.ctx, reportTimeout)
+	defer cancel()
+	select {
+	case h.sem <- struct{}{}:
+		defer func() { <-h.sem }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	start := time.Now()
 	cur, prev, m, err := h.cfg.Reports.YearAndPrevious(ctx, year)
 	if err != nil {
 		return nil, err
@@ -96,7 +169,7 @@ func (h *Handler) report(c *fiber.Ctx) (*cachedReport, error) {
 		}
 		r.html[lang] = b.Bytes()
 	}
-	h.reports[year] = r
+	h.cfg.Log.Info("report computed", "year", year, "took", time.Since(start).Round(time.Millisecond))
 	return r, nil
 }
 
