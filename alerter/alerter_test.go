@@ -73,7 +73,7 @@ func newEnv(t testing.TB, n int) *env {
 // startSender runs a sender with its own MQTT connection named id.
 func (e *env) startSender(t testing.TB, id string, client *http.Client) {
 	t.Helper()
-	pub := alerter.NewMQTT(e.broker, id, quiet)
+	pub := alerter.NewMQTT(e.broker, "", "", id, quiet)
 	s := alerter.New(alerter.Config{
 		Store: e.alerts, Publisher: pub, BaseURL: base, HTTP: client, Log: quiet, Poll: 100 * time.Millisecond,
 		Wake: func(ctx context.Context, fn func()) error {

@@ -18,13 +18,16 @@ type MQTT struct {
 	log *slog.Logger
 }
 
-// NewMQTT returns a publisher on brokerURL (credentials, if any, in the
-// URL's user info) with clientID, which must differ from ingest's.
-func NewMQTT(brokerURL, clientID string, log *slog.Logger) *MQTT {
+// NewMQTT returns a publisher on brokerURL with a service identity's
+// credentials (empty: none, or the URL's user info) and clientID, which
+// must differ from ingest's.
+func NewMQTT(brokerURL, username, password, clientID string, log *slog.Logger) *MQTT {
 	m := &MQTT{log: log.With("component", "alerter-mqtt")}
 	opts := mqtt.NewClientOptions().
 		AddBroker(brokerURL).
 		SetClientID(clientID).
+		SetUsername(username).
+		SetPassword(password).
 		SetCleanSession(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).

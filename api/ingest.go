@@ -5,33 +5,26 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"lifttrust"
+	"lifttrust/auth"
 	"lifttrust/ingest"
 )
 
 // ingestUpload takes a bulk upload of maintenance records (firm users) or
 // inspections (agency users) as JSON lines or CSV (Content-Type: text/csv),
-// authenticated with a bearer API token. Lines that fail the checks go to
+// authenticated with a bearer API token (checked by the route table). Lines that fail the checks go to
 // dead_letters and are listed in the answer; the rest are stored.
 func (s *Server) ingestUpload(c *fiber.Ctx) error {
 	if s.deps.Upload == nil {
 		return fiber.ErrNotFound
 	}
-	ctx := c.UserContext()
-	token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if !ok {
-		return lifttrust.Errorf(lifttrust.ErrUnauthenticated, "需要 API 令牌 / an API token is required (Authorization: Bearer <token>)")
-	}
-	user, err := s.deps.Upload.Authenticate(ctx, strings.TrimSpace(token))
-	if err != nil {
-		return err
-	}
+	u := auth.From(c.UserContext())
+	user := ingest.UploadUser{ID: u.ID, Role: string(u.Role), Firm: u.FirmUSCC, Agency: u.Agency}
 	kind := strings.Clone(c.Params("kind"))
 	records, err := ingest.ParseUpload(c.Get(fiber.HeaderContentType), c.Body())
 	if err != nil {
 		return err
 	}
-	res, err := s.deps.Upload.Upload(ctx, user, kind, records)
+	res, err := s.deps.Upload.Upload(c.UserContext(), user, kind, records)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ func TestBulkUpload(t *testing.T) {
 		{`INSERT INTO use_units (uscc, name, district_code) VALUES ($1, '物业', '310115')`, []any{unit}},
 		{`INSERT INTO lifts (registration_code, district_code, address, installed_on, floors, rated_speed, rated_load, use_unit_uscc, firm_uscc)
 		  VALUES ($1, '310115', '测试路', '2020-01-01', 10, 1.5, 1000, $3, $4), ($2, '310115', '测试路', '2020-01-01', 10, 1.5, 1000, $3, $5)`, []any{liftA, liftB, unit, firmA, firmB}},
+		{`INSERT INTO technicians (certificate_no, firm_uscc, name_masked) VALUES ('T3101150012', $1, '张*'), ('T3101150047', $1, '李*')`, []any{firmA}},
 		{`INSERT INTO users (username, password_hash, role, firm_uscc) VALUES ('firm-a', 'x', 'firm', $1)`, []any{firmA}},
 		{`INSERT INTO users (username, password_hash, role, agency_uscc) VALUES ('agency-c', 'x', 'agency', $1)`, []any{agency}},
 	} {
@@ -51,7 +52,7 @@ func TestBulkUpload(t *testing.T) {
 		return tok
 	}
 	firmTok, agencyTok := token("firm-a", "firm-secret-token"), token("agency-c", "agency-secret-token")
-	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Upload: ingest.NewUploader(postgres.NewIngestStore(db))})
+	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: postgres.NewAuthStore(db), Upload: ingest.NewUploader(postgres.NewIngestStore(db))})
 
 	start, end := time.Now().Add(-2*time.Hour).Format(time.RFC3339), time.Now().Add(-time.Hour).Format(time.RFC3339)
 	csv := "id,lift,kind,started_at,ended_at,technicians,items,countersigned\n" +
@@ -84,7 +85,7 @@ func TestBulkUpload(t *testing.T) {
 
 	t.Run("a firm's CSV stores its own lift and refuses the rest with reasons", func(t *testing.T) {
 		code, res := post("maintenance", firmTok, "text/csv", csv)
-		if code != 200 || res.Accepted != 1 || res.Rejected != 2 {
+		if code != 200 || res.Stored != 1 || res.Rejected != 2 {
 			t.Fatalf("status %d, result %+v", code, res)
 		}
 		if res.Errors[0].Line != 3 || res.Errors[0].Reason != ingest.ReasonMismatch || res.Errors[1].Reason != ingest.ReasonInvalidField {
@@ -98,8 +99,8 @@ func TestBulkUpload(t *testing.T) {
 		}
 	})
 	t.Run("uploading the same file again stores nothing twice", func(t *testing.T) {
-		if code, _ := post("maintenance", firmTok, "text/csv", csv); code != 200 {
-			t.Fatalf("status %d", code)
+		if code, res := post("maintenance", firmTok, "text/csv", csv); code != 200 || res.Stored != 0 || res.AlreadyPresent != 1 {
+			t.Fatalf("status %d, result %+v", code, res)
 		}
 		if n := count(`SELECT count(*) FROM maintenance_records`); n != 1 {
 			t.Fatalf("%d records, want 1", n)
@@ -108,7 +109,7 @@ func TestBulkUpload(t *testing.T) {
 	t.Run("an agency uploads inspections as JSON lines", func(t *testing.T) {
 		body := `{"id":"I-1","lift":"` + liftA + `","date":"` + time.Now().Format(time.DateOnly) + `","kind":"periodic","result":"fail","defects":["制动器"]}` + "\n"
 		code, res := post("inspections", agencyTok, "application/x-ndjson", body)
-		if code != 200 || res.Accepted != 1 {
+		if code != 200 || res.Stored != 1 {
 			t.Fatalf("status %d, result %+v", code, res)
 		}
 	})

@@ -1,65 +1,124 @@
 package api
 
 import (
-	"context"
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"lifttrust"
 )
 
-// routes is the whole HTTP surface.
-//
-//	GET  /healthz                       process is up
-//	GET  /readyz                        database, broker and schema are ready
-//	GET  /metrics                       Prometheus metrics
-//	POST /api/v1/ingest/:kind           bulk upload of maintenance or inspections (bearer API token; api/ingest.go)
-//	GET  /api/v1/lifts/:code            public facts of one lift (JSON; docs/api.md)
-//	GET  /api/v1/firms                  public firm list by rank, ?q= &grade= &page= (JSON)
-//	GET  /api/v1/firms/:uscc            public credit facts of one firm (JSON)
-//	(pages)                             registered by package web: see web.Pages.Register
-//	                                    GET /e/:code, /e/:code/qr.png|.svg, GET|POST /e/:code/report,
-//	                                    GET /t/:tracking, GET /f, GET /f/:uscc
+// Access is who may call a route. The server checks it before the handler
+// runs, from the user the authentication layer put on the request.
+type Access int
+
+// The access levels. Firm, Inspector and Admin need a browser session of
+// that role; Token needs a bearer API token (any role; the handler checks
+// what the role may do).
+const (
+	Public Access = iota
+	Firm
+	Inspector
+	Admin
+	Token
+)
+
+func (a Access) String() string {
+	return [...]string{"public", "firm", "inspector", "admin", "token"}[a]
+}
+
+// Body limits, enforced from Content-Length (or while reading a chunked
+// body) before a byte of the body is kept: small for forms and JSON, large
+// only for uploads, and those only after authentication.
+const (
+	smallBody  = 64 << 10
+	uploadBody = 32 << 20
+)
+
+// Route is one line of the HTTP surface.
+type Route struct {
+	Method    string
+	Path      string
+	Access    Access
+	BodyLimit int // 0: no body expected (GET); else the largest accepted
+	Handler   fiber.Handler
+}
+
+// Routes is the whole HTTP surface, on one screen. Every route, JSON or
+// HTML, public or private, is listed here with its access level; a test
+// walks this table and proves that no non-public route answers an
+// anonymous caller or one of the wrong role.
+func (s *Server) Routes() []Route {
+	site := s.deps.Site
+	if site == nil {
+		site = noSite{}
+	}
+	return []Route{
+		// Operations.
+		{"GET", "/healthz", Public, 0, s.healthz},
+		{"GET", "/readyz", Public, 0, s.readyz},                                            // detail only with the ops token when one is set
+		{"GET", "/metrics", Public, 0, s.opsOnly(adaptor.HTTPHandler(promhttp.Handler()))}, // ops token when one is set
+
+		// The passenger's pages (package web), behind the QR sticker.
+		{"GET", "/e/:code", Public, 0, site.LiftPage},
+		{"GET", "/e/:code/qr.png", Public, 0, site.LiftQRPNG},
+		{"GET", "/e/:code/qr.svg", Public, 0, site.LiftQRSVG},
+		{"GET", "/e/:code/report", Public, 0, site.ReportForm},
+		{"POST", "/e/:code/report", Public, smallBody, site.SubmitReport},
+		{"GET", "/t/:tracking", Public, 0, site.TrackingPage},
+		{"GET", "/f", Public, 0, site.FirmsPage},
+		{"GET", "/f/:uscc", Public, 0, site.FirmPage},
+
+		// The public JSON API (docs/api.md).
+		{"GET", "/api/v1/lifts/:code", Public, 0, site.LiftJSON},
+		{"GET", "/api/v1/firms", Public, 0, site.FirmsJSON},
+		{"GET", "/api/v1/firms/:uscc", Public, 0, site.FirmJSON},
+
+		// Machine clients with an API token.
+		{"POST", "/api/v1/ingest/:kind", Token, uploadBody, s.ingestUpload},
+	}
+}
+
+// routes registers the table: body limit, then authentication, then the
+// access check, then the handler.
 func (s *Server) routes() {
-	s.app.Get("/healthz", s.healthz)
-	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.Handler()))
-	s.app.Post("/api/v1/ingest/:kind", s.ingestUpload)
-
-	if pub, ok := s.deps.Pages.(PublicAPI); ok {
-		s.app.Get("/api/v1/lifts/:code", pub.LiftJSON)
-		s.app.Get("/api/v1/firms", pub.FirmsJSON)
-		s.app.Get("/api/v1/firms/:uscc", pub.FirmJSON)
-	}
-	if s.deps.Pages != nil {
-		s.deps.Pages.Register(s.app)
+	for _, r := range s.Routes() {
+		s.app.Add(r.Method, r.Path, limitBody(r.BodyLimit), s.authenticate, s.require(r.Access), r.Handler)
 	}
 }
 
-func (s *Server) healthz(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok"})
+// Site is the public site (package web): passenger pages, firm pages and
+// the public JSON API over the same in-memory view.
+type Site interface {
+	LiftPage(c *fiber.Ctx) error
+	LiftQRPNG(c *fiber.Ctx) error
+	LiftQRSVG(c *fiber.Ctx) error
+	ReportForm(c *fiber.Ctx) error
+	SubmitReport(c *fiber.Ctx) error
+	TrackingPage(c *fiber.Ctx) error
+	FirmsPage(c *fiber.Ctx) error
+	FirmPage(c *fiber.Ctx) error
+	LiftJSON(c *fiber.Ctx) error
+	FirmsJSON(c *fiber.Ctx) error
+	FirmJSON(c *fiber.Ctx) error
+	// ErrorPage renders err as a page in the visitor's language.
+	ErrorPage(c *fiber.Ctx, err error) error
 }
 
-// readyz runs every check with a short deadline; 503 when any fails, with
-// each check's result so an operator sees which part is down.
-func (s *Server) readyz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
-	defer cancel()
-	results := fiber.Map{}
-	ready := true
-	for _, ch := range s.checks {
-		if err := ch.Fn(ctx); err != nil {
-			results[ch.Name] = err.Error()
-			ready = false
-		} else {
-			results[ch.Name] = "ok"
-		}
-	}
-	status := "ok"
-	code := fiber.StatusOK
-	if !ready {
-		status, code = "unavailable", fiber.StatusServiceUnavailable
-	}
-	return c.Status(code).JSON(fiber.Map{"status": status, "checks": results})
-}
+// noSite answers 404 for every page: a server built without the site (API
+// tests) still has the whole route table, so access checks are the same.
+type noSite struct{}
+
+func notFound(*fiber.Ctx) error                  { return lifttrust.ErrNotFound }
+func (noSite) LiftPage(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) LiftQRPNG(c *fiber.Ctx) error      { return notFound(c) }
+func (noSite) LiftQRSVG(c *fiber.Ctx) error      { return notFound(c) }
+func (noSite) ReportForm(c *fiber.Ctx) error     { return notFound(c) }
+func (noSite) SubmitReport(c *fiber.Ctx) error   { return notFound(c) }
+func (noSite) TrackingPage(c *fiber.Ctx) error   { return notFound(c) }
+func (noSite) FirmsPage(c *fiber.Ctx) error      { return notFound(c) }
+func (noSite) FirmPage(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) LiftJSON(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
+func (noSite) FirmJSON(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) ErrorPage(*fiber.Ctx, error) error { return nil }

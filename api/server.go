@@ -11,7 +11,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
@@ -39,18 +38,17 @@ type Deps struct {
 	Checks []Check
 	// RequestTimeout bounds every request's context (default 10 s).
 	RequestTimeout time.Duration
-	// Pages serves the HTML pages; nil serves none (API-only tests).
-	Pages Pages
+	// Site serves the public pages and JSON API; nil answers 404 on
+	// those routes (API-only tests).
+	Site Site
+	// Auth resolves sessions and API tokens; nil leaves every caller
+	// anonymous (so every private route refuses).
+	Auth Authenticator
+	// OpsToken, when set, guards /metrics and the detail of /readyz.
+	OpsToken string
 	// Upload takes bulk record uploads (POST /api/v1/ingest/:kind); nil
 	// answers 404.
 	Upload *ingest.Uploader
-}
-
-// Pages is what package web provides to the router.
-type Pages interface {
-	Register(r fiber.Router)
-	// NotFound renders the page for an unknown URL in the visitor's language.
-	NotFound(c *fiber.Ctx) error
 }
 
 var (
@@ -78,7 +76,10 @@ func New(d Deps) *Server {
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		BodyLimit:             32 << 20,
+		// Bodies are streamed and each route's own limit is checked
+		// before reading (limitBody); this is only the outer bound.
+		BodyLimit:         uploadBody,
+		StreamRequestBody: true,
 	})
 	s.app.Use(recover.New())
 	s.app.Use(s.observe)
@@ -126,77 +127,85 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}
-	route := c.Route().Path
-	if c.Response().StatusCode() == fiber.StatusNotFound && (route == "/" || route == "/*") {
-		route = "unmatched"
-	}
-	httpRequests.WithLabelValues(route, c.Method(), strconv.Itoa(c.Response().StatusCode())).Inc()
+	route := routeLabel(c)
+	httpRequests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Inc()
 	httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	return nil
 }
 
-// statusOf is the one error-to-status table.
-func statusOf(err error) int {
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &fe):
-		return fe.Code
-	case errors.Is(err, lifttrust.ErrNotFound):
-		return fiber.StatusNotFound
-	case errors.Is(err, lifttrust.ErrInvalid):
-		return fiber.StatusBadRequest
-	case errors.Is(err, lifttrust.ErrConflict):
-		return fiber.StatusConflict
-	case errors.Is(err, lifttrust.ErrUnauthenticated):
-		return fiber.StatusUnauthorized
-	case errors.Is(err, lifttrust.ErrForbidden):
-		return fiber.StatusForbidden
-	case errors.Is(err, context.DeadlineExceeded):
-		return fiber.StatusServiceUnavailable
+// routeLabel is the matched route template, or "unmatched". Label values
+// are kept by Prometheus for the life of the process, so they must be
+// strings of our own, never Fiber's reused buffers (a kept buffer turned
+// "GET" into "GETDF" and broke /metrics).
+func routeLabel(c *fiber.Ctx) string {
+	r := c.Route()
+	if r == nil || r.Path == "/" || r.Path == "/*" || r.Path == "" {
+		return "unmatched"
 	}
-	return fiber.StatusInternalServerError
+	return strings.Clone(r.Path)
 }
 
-// handleError answers JSON under /api and plain bilingual text elsewhere
-// (package web renders its own error pages before it gets here). Only 5xx
-// are logged: 4xx are the client's business.
+// methodLabel maps the request method onto a fixed set of labels.
+func methodLabel(m string) string {
+	switch m {
+	case "GET":
+		return "GET"
+	case "HEAD":
+		return "HEAD"
+	case "POST":
+		return "POST"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "PATCH":
+		return "PATCH"
+	case "OPTIONS":
+		return "OPTIONS"
+	}
+	return "other"
+}
+
+// handleError answers an error by the one table (lifttrust.Kinds): JSON
+// under /api and to clients that do not ask for HTML, the site's error
+// page in the visitor's language otherwise. Only 5xx are logged, with the
+// whole chain: 4xx are the client's business.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
-	code := statusOf(err)
 	msg := lifttrust.Message(err)
+	k := lifttrust.KindOf(err)
 	var fe *fiber.Error
-	if msg == "" && errors.As(err, &fe) {
-		msg = fe.Message
+	if errors.As(err, &fe) { // the framework's own (404 for no route, 405)
+		k = lifttrust.KindByStatus(fe.Code)
+		err = &lifttrust.Error{Kind: kindErr(k), Msg: msg}
 	}
-	if code >= 500 {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", code, "err", err)
-		msg = "internal error; please try again later"
-	} else if msg == "" {
-		msg = utils.StatusMessage(code)
+	if k.Status >= 500 {
+		s.log.Error("request failed", "method", methodLabel(c.Method()), "path", c.Path(), "status", k.Status, "err", err)
+		msg = ""
 	}
-	if strings.HasPrefix(c.Path(), "/api/") || !acceptsHTML(c) {
-		return c.Status(code).JSON(fiber.Map{"error": msg, "status": code})
+	if msg == "" {
+		msg = k.ZH + " " + k.EN
 	}
-	if code == fiber.StatusNotFound && s.deps.Pages != nil {
-		return s.deps.Pages.NotFound(c)
+	if isAPI(c) || !acceptsHTML(c) {
+		return c.Status(k.Status).JSON(fiber.Map{"error": msg, "key": k.Key, "status": k.Status})
+	}
+	if s.deps.Site != nil {
+		return s.deps.Site.ErrorPage(c, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	return c.Status(code).SendString(zhStatus(code) + " / " + msg)
+	return c.Status(k.Status).SendString(msg)
+}
+
+// kindErr is the error kind of a table row, so a framework error reaches
+// the site's error page as one of ours.
+func kindErr(k lifttrust.Kind) error {
+	for _, r := range lifttrust.Kinds {
+		if r.Key == k.Key {
+			return r.Err
+		}
+	}
+	return errors.New(k.Key)
 }
 
 func acceptsHTML(c *fiber.Ctx) bool {
 	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
-}
-
-func zhStatus(code int) string {
-	switch {
-	case code == 404:
-		return "页面不存在"
-	case code == 401 || code == 403:
-		return "无权访问"
-	case code == 429:
-		return "请求过于频繁，请稍后再试"
-	case code < 500:
-		return "请求有误"
-	}
-	return "服务暂时不可用，请稍后再试"
 }

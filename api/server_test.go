@@ -23,11 +23,12 @@ func TestErrorKindsMapToStatuses(t *testing.T) {
 		body string
 	}{
 		{"an invalid input is a 400 with its message", lifttrust.Errorf(lifttrust.ErrInvalid, "registration code: wrong length"), 400, "wrong length"},
-		{"a wrapped not-found is a 404", fmt.Errorf("load lift: %w", lifttrust.ErrNotFound), 404, "Not Found"},
-		{"a conflict is a 409", lifttrust.ErrConflict, 409, "Conflict"},
-		{"a forbidden is a 403", lifttrust.ErrForbidden, 403, "Forbidden"},
-		{"an unauthenticated request is a 401", lifttrust.ErrUnauthenticated, 401, "Unauthorized"},
-		{"anything else is a 500 that hides its cause", errors.New("pq: connection refused at 10.0.0.1"), 500, "internal error"},
+		{"a wrapped not-found is a 404", fmt.Errorf("load lift: %w", lifttrust.ErrNotFound), 404, `"key":"err_not_found"`},
+		{"a conflict is a 409", lifttrust.ErrConflict, 409, "This conflicts with a record"},
+		{"a forbidden is a 403", lifttrust.ErrForbidden, 403, "您无权访问"},
+		{"an unauthenticated request is a 401", lifttrust.ErrUnauthenticated, 401, "Please sign in"},
+		{"a framework 405 keeps its status", fiber.ErrMethodNotAllowed, 405, "err_method"},
+		{"anything else is a 500 that hides its cause", errors.New("pq: connection refused at 10.0.0.1"), 500, "temporarily unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

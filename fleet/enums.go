@@ -72,6 +72,39 @@ var FaultCodes = map[FaultCode][2]string{
 // Valid reports whether c is a known code.
 func (c FaultCode) Valid() bool { _, ok := FaultCodes[c]; return ok }
 
+// What a code means lives here, once: ingest, scoring, the pages and the
+// seed ask these methods instead of comparing numbers. A new code touches
+// FaultCodes, these methods and one migration for the events CHECK (which
+// mirrors Valid, so that a row bypassing the application is refused too).
+
+// CountsTowardReliability reports whether c is an equipment fault that
+// scoring counts against the maintaining firm's reliability (codes 1-10;
+// a trapped passenger is scored as an entrapment, and the alarm button is
+// a passenger's act, not a fault).
+func (c FaultCode) CountsTowardReliability() bool {
+	return c >= FaultSafetyCircuit && c <= FaultOverTravelBottom
+}
+
+// IsEntrapment reports whether c means passengers are trapped: a raised
+// one opens an entrapment incident and a trapped episode.
+func (c FaultCode) IsEntrapment() bool { return c == FaultPassengerTrapped }
+
+// IsAlarm reports whether c is an alarm a person raised (the alarm
+// button), which alone does not put a lift in a fault state.
+func (c FaultCode) IsAlarm() bool { return c == AlarmButtonPressed }
+
+// ReliabilityCodes lists the codes that CountsTowardReliability, for SQL
+// filters (code = ANY($n)).
+func ReliabilityCodes() []int16 {
+	var out []int16
+	for c := range FaultCodes {
+		if c.CountsTowardReliability() {
+			out = append(out, int16(c))
+		}
+	}
+	return out
+}
+
 // Maintenance kinds (TSG T5002-2017) and the minimum interval between
 // routine visits.
 var MaintenanceKinds = []string{"half_monthly", "quarterly", "half_yearly", "yearly", "repair"}
@@ -89,7 +122,11 @@ var (
 )
 
 // ReportCategories are the passenger report categories.
-var ReportCategories = []string{"trapped", "stopped", "doors", "noise", "dirty", "info_wrong", "other"}
+// ReportTrapped is the report category of a passenger trapped in the car:
+// urgent, never rate-limited per lift, and an alert to the firm.
+const ReportTrapped = "trapped"
+
+var ReportCategories = []string{ReportTrapped, "stopped", "doors", "noise", "dirty", "info_wrong", "other"}
 
 // OneOf reports whether s is in list.
 func OneOf(s string, list []string) bool {

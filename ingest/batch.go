@@ -19,16 +19,47 @@ type Batch struct {
 	Rescues     []RescueItem
 	Maintenance []MaintenanceItem
 	Inspections []InspectionItem
+	Technicians []TechnicianItem // registry uploads
 	Episodes    []EpisodeOp
 	DeadLetters []DeadLetter
 	// Notifications sent in the same transaction (postgres.Notify).
 	LiftsChanged []string // registration codes whose public page changed
-	ScoreNeeded  []string // firms to rescore now, as scoring.ScoreNeed entries ("USCC:entrapments")
+	// Facts are what changed in a firm's records that its score may
+	// depend on; ingest states them and scoring decides what to rescore
+	// (the store maps them with scoring.PartOf).
+	Facts []Fact
 
-	// RescueMisses is set by WriteBatch: how many rescues matched no
-	// entrapment and went to dead_letters instead.
+	// Set by WriteBatch: how many rescues matched no entrapment, and how
+	// many records conflicted with one already filed under their id; both
+	// went to dead_letters instead.
 	RescueMisses int
+	Conflicts    int
 }
+
+// Fact says that records of a kind changed for a firm.
+type Fact struct {
+	Firm   string
+	Record string // RecordEntrapment or RecordInspection
+}
+
+// Record kinds named in Facts: the names scoring gives its evidence
+// records (scoring.KindEntrapment, scoring.KindInspection).
+const (
+	RecordEntrapment = "entrapment" // an incident closed (released or false alarm)
+	RecordInspection = "inspection" // an inspection failed
+)
+
+// Outcome is what storing one record did, set by WriteBatch.
+type Outcome uint8
+
+// The outcomes of a record write.
+const (
+	OutcomeNone      Outcome = iota // not written (yet)
+	OutcomeStored                   // a new record
+	OutcomePresent                  // the same record was already stored (a re-delivery)
+	OutcomeCorrected                // an existing entry updated (technician registry only)
+	OutcomeConflict                 // the filer already filed a different record under this id: dead-lettered
+)
 
 // LiftStatus is one heartbeat of a lift.
 type LiftStatus struct {
@@ -51,28 +82,45 @@ type RescueItem struct {
 	*Rescue
 }
 
-// MaintenanceItem is a maintenance record filed by Firm.
+// MaintenanceItem is a maintenance record filed by Firm. Topic and
+// Payload make its dead letter should it conflict.
 type MaintenanceItem struct {
-	Firm   string
-	Source string // mqtt or upload
+	Firm    string
+	Source  string // mqtt or upload
+	Topic   string
+	Payload []byte
+	Outcome Outcome
 	*Maintenance
 }
 
 // InspectionItem is an inspection filed by Agency.
 type InspectionItem struct {
-	Agency string
-	Source string // mqtt or upload
+	Agency  string
+	Source  string // mqtt or upload
+	Topic   string
+	Payload []byte
+	Outcome Outcome
 	*Inspection
+}
+
+// TechnicianItem is a registry entry uploaded by Firm. Its Outcome is
+// OutcomeConflict when the technician is registered with another firm
+// for an overlapping period.
+type TechnicianItem struct {
+	Firm    string
+	Outcome Outcome
+	*Technician
 }
 
 // DeadLetter is a rejected message.
 type DeadLetter struct {
-	Source  string // mqtt or http
-	Topic   string
-	Reason  string
-	Detail  string
-	Payload []byte // at most MaxPayload bytes are stored
-	Size    int    // the original size
+	Source   string // mqtt or http
+	Retained bool   // a retained MQTT message: stored once per topic and payload
+	Topic    string
+	Reason   string
+	Detail   string
+	Payload  []byte // at most MaxPayload bytes are stored
+	Size     int    // the original size
 }
 
 // Store is what ingest needs from PostgreSQL (package postgres implements
@@ -81,8 +129,8 @@ type Store interface {
 	// LoadDirectory reads every lift (with its firm), firm and agency.
 	LoadDirectory(ctx context.Context) (DirectoryData, error)
 	// LookupDirectory reads just the given codes (those a message named
-	// but the directory did not know).
-	LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (DirectoryData, error)
+	// but the directory did not know) and technician certificates.
+	LookupDirectory(ctx context.Context, lifts, firms, agencies, techs []string) (DirectoryData, error)
 	// LoadStates rebuilds every lift's LiftState from lift_status and the
 	// open episodes.
 	LoadStates(ctx context.Context) (map[string]LiftState, error)
@@ -92,10 +140,12 @@ type Store interface {
 	EnsurePartitions(ctx context.Context, from, to time.Time) (int, error)
 	// DropPartitions drops telemetry partitions that end before cutoff.
 	DropPartitions(ctx context.Context, cutoff time.Time) (int, error)
+	// DropDeadLetters deletes dead letters received before cutoff.
+	DropDeadLetters(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Empty reports whether b writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Telemetry) == 0 && len(b.Events) == 0 && len(b.Rescues) == 0 && len(b.Maintenance) == 0 &&
-		len(b.Inspections) == 0 && len(b.Episodes) == 0 && len(b.DeadLetters) == 0
+		len(b.Inspections) == 0 && len(b.Technicians) == 0 && len(b.Episodes) == 0 && len(b.DeadLetters) == 0
 }

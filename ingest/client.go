@@ -8,6 +8,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"lifttrust"
 )
 
 // client is the paho side. mqtt types never leave this file.
@@ -77,12 +79,15 @@ func (cl *client) connect(ctx context.Context) error {
 			cl.online.Store(false)
 			log.Warn("MQTT connection lost; reconnecting", "err", err)
 		})
+	if cl.cfg.Username != "" {
+		opts.SetUsername(cl.cfg.Username).SetPassword(cl.cfg.Password)
+	}
 	cl.c = mqtt.NewClient(opts)
 	t := cl.c.Connect()
 	select {
 	case <-t.Done():
 		if err := t.Error(); err != nil {
-			return fmt.Errorf("ingest: connect %s: %w", cl.cfg.BrokerURL, err)
+			return fmt.Errorf("ingest: connect %s: %w", lifttrust.RedactURL(cl.cfg.BrokerURL), err)
 		}
 		return nil
 	case <-ctx.Done():
@@ -99,6 +104,7 @@ func (cl *client) connect(ctx context.Context) error {
 func (cl *client) handle(_ mqtt.Client, m mqtt.Message) {
 	it := toItem(cl.cfg.Prefix, m.Topic(), m.Payload(), cl.cfg.Now())
 	it.ack = m.Ack
+	it.retained = m.Retained()
 	key := it.topic
 	if it.msg != nil {
 		if it.msg.Kind == KindStatus {
@@ -137,9 +143,10 @@ func toItem(prefix, topic string, payload []byte, now time.Time) item {
 	safe := strings.ReplaceAll(strings.ToValidUTF8(topic, "\uFFFD"), "\x00", "\uFFFD")
 	it := item{topic: bounded(safe, 1000), size: len(payload)}
 	it.msg, it.rej = Decode(prefix, topic, payload, now)
-	// Rejected messages become dead letters, and a rescue may turn out to
-	// match no incident, which only the database can tell.
-	if it.rej != nil || (it.msg != nil && it.msg.Kind == KindRescues) {
+	// Rejected messages become dead letters; a rescue may turn out to
+	// match no incident, and a record to conflict with one filed under
+	// its id, which only the database can tell.
+	if it.rej != nil || (it.msg != nil && it.msg.Kind != KindStatus && it.msg.Kind != KindEvents) {
 		it.payload = payload[:min(len(payload), MaxPayload)]
 	}
 	return it

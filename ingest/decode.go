@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"lifttrust/fleet"
@@ -44,7 +45,49 @@ const (
 	ReasonMismatch        = "mismatch"         // topic identity may not file this payload
 	ReasonUnknownIncident = "unknown_incident" // rescue for no such entrapment (or before it)
 	ReasonDBRejected      = "db_rejected"      // the database refused the row (a constraint we do not mirror)
+	// ReasonConflict: the filer already filed a different record under
+	// this id; records are not overwritten (docs/mqtt.md).
+	ReasonConflict = "conflict"
+	// ReasonUnknownTechnician: a certificate number the registry does not
+	// hold, or not for the filer at the visit's time.
+	ReasonUnknownTechnician = "unknown_technician"
+	// ReasonTechnicianOfOtherFirm: the registry has the technician with
+	// another firm at the visit's time.
+	ReasonTechnicianOfOtherFirm = "technician_of_other_firm"
 )
+
+// required lists, per kind, the fields a message must carry with a value:
+// a missing or null one is refused, never stored as a zero (a null mode
+// would read as "stopped"). The rest are optional: a rescue's cause, an
+// inspection's next due date, and lists that may be empty.
+var required = map[string][]string{
+	KindStatus:      statusKeys,
+	KindEvents:      {"id", "ts", "code", "state", "floor"},
+	KindRescues:     {"incident", "lift", "stage", "ts"},
+	KindMaintenance: {"id", "lift", "kind", "started_at", "ended_at", "technicians", "countersigned"},
+	KindInspections: {"id", "lift", "date", "kind", "result"},
+	KindTechnicians: {"certificate_no", "name_masked", "employed_from"},
+}
+
+// requireFields refuses an object missing one of the kind's required
+// fields or holding null in one. An optional field that is null counts as
+// absent (Go encodes a nil list as null).
+func requireFields(kind string, payload []byte) *Reject {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(bytes.TrimSpace(payload), &obj); err != nil {
+		return reject(ReasonBadJSON, "%s", bounded(err.Error(), 200))
+	}
+	for _, f := range required[kind] {
+		v, ok := obj[f]
+		if !ok {
+			return reject(ReasonInvalidField, "%s is missing", f)
+		}
+		if string(v) == "null" {
+			return reject(ReasonInvalidField, "%s is null", f)
+		}
+	}
+	return nil
+}
 
 // Reject is why a message was refused; it becomes a dead letter.
 type Reject struct {
@@ -71,6 +114,7 @@ type Msg struct {
 	Rescue      *Rescue
 	Maintenance *Maintenance
 	Inspection  *Inspection
+	Technician  *Technician // HTTP upload only
 }
 
 // Lift is the registration code the message is about.
@@ -143,7 +187,9 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 		m.Status = new(Status)
 		if !decodeStatusFast(payload, m.Status) {
 			*m.Status = Status{}
-			r = unmarshal(payload, m.Status)
+			if r = unmarshal(payload, m.Status); r == nil {
+				r = requireFields(kind, payload)
+			}
 		}
 		if r == nil {
 			r = checkStatus(m.Status, now)
@@ -154,6 +200,9 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 		}
 		m.Event = new(Event)
 		if r = unmarshal(payload, m.Event); r == nil {
+			r = requireFields(kind, payload)
+		}
+		if r == nil {
 			r = checkEvent(m.Event, now)
 		}
 	case KindRescues:
@@ -162,6 +211,9 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 		}
 		m.Rescue = new(Rescue)
 		if r = unmarshal(payload, m.Rescue); r == nil {
+			r = requireFields(kind, payload)
+		}
+		if r == nil {
 			r = checkRescue(m.Rescue, now)
 		}
 	case KindMaintenance:
@@ -170,6 +222,9 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 		}
 		m.Maintenance = new(Maintenance)
 		if r = unmarshal(payload, m.Maintenance); r == nil {
+			r = requireFields(kind, payload)
+		}
+		if r == nil {
 			r = checkMaintenance(m.Maintenance, now)
 		}
 	case KindInspections:
@@ -178,7 +233,21 @@ func DecodeKind(kind, id string, payload []byte, now time.Time) (*Msg, *Reject) 
 		}
 		m.Inspection = new(Inspection)
 		if r = unmarshal(payload, m.Inspection); r == nil {
+			r = requireFields(kind, payload)
+		}
+		if r == nil {
 			r = checkInspection(m.Inspection, now)
+		}
+	case KindTechnicians:
+		if fleet.ValidateUSCC(id) != nil {
+			return nil, reject(ReasonUnknownFirm, "%q is not a valid USCC", bounded(id, 40))
+		}
+		m.Technician = new(Technician)
+		if r = unmarshal(payload, m.Technician); r == nil {
+			r = requireFields(kind, payload)
+		}
+		if r == nil {
+			r = checkTechnician(m.Technician)
 		}
 	default:
 		return nil, reject(ReasonUnknownKind, "unknown kind %q", bounded(kind, 40))
@@ -344,12 +413,53 @@ func checkInspection(in *Inspection, now time.Time) *Reject {
 	return checkTexts("defects", in.Defects)
 }
 
-// checkTexts refuses free-text entries PostgreSQL cannot store (NUL) or
-// that are too long to be a line of a record.
+// checkTexts refuses free-text entries that are too long to be a line of
+// a record or that hold control characters (NUL, which PostgreSQL cannot
+// store, and the rest, which only disturb whoever reads them: a record's
+// lines are words, not layout).
 func checkTexts(field string, list []string) *Reject {
 	for _, t := range list {
-		if strings.ContainsRune(t, 0) || len(t) > 500 {
-			return reject(ReasonInvalidField, "%s: entries must be under 500 bytes without NUL", field)
+		if len(t) > 500 {
+			return reject(ReasonInvalidField, "%s: entries must be under 500 bytes", field)
+		}
+		if hasControl(t) {
+			return reject(ReasonInvalidField, "%s: entries must not hold control characters", field)
+		}
+	}
+	return nil
+}
+
+// hasControl reports whether s holds a C0 or C1 control character or DEL.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkTechnician(t *Technician) *Reject {
+	if !certificateNo.MatchString(t.CertificateNo) {
+		return reject(ReasonInvalidField, "certificate_no %q: want 6-32 of A-Z 0-9", bounded(t.CertificateNo, 40))
+	}
+	// Names are personal data: the registry keeps them masked (张*).
+	if n := utf8.RuneCountInString(t.NameMasked); n < 1 || n > 20 || !strings.Contains(t.NameMasked, "*") || hasControl(t.NameMasked) {
+		return reject(ReasonInvalidField, "name_masked %q: want the masked name, 1-20 characters with *, e.g. 张*", bounded(t.NameMasked, 40))
+	}
+	from, err := time.Parse(time.DateOnly, t.EmployedFrom)
+	if err != nil {
+		return reject(ReasonInvalidField, "employed_from %q: want YYYY-MM-DD", bounded(t.EmployedFrom, 40))
+	}
+	if t.EmployedUntil != "" {
+		until, err := time.Parse(time.DateOnly, t.EmployedUntil)
+		if err != nil || !until.After(from) {
+			return reject(ReasonInvalidField, "employed_until %q: want a YYYY-MM-DD after employed_from", bounded(t.EmployedUntil, 40))
+		}
+	}
+	if t.CertExpires != "" {
+		if _, err := time.Parse(time.DateOnly, t.CertExpires); err != nil {
+			return reject(ReasonInvalidField, "cert_expires %q: want YYYY-MM-DD", bounded(t.CertExpires, 40))
 		}
 	}
 	return nil

@@ -21,6 +21,12 @@ func TestDecode(t *testing.T) {
 		name, topic, payload, reason string
 	}{
 		{"a good status is accepted", "lifts/" + testLift + "/status", status(""), ""},
+		{"a null mode is refused, never stored as 0", "lifts/" + testLift + "/status", strings.Replace(status(""), `"mode":1`, `"mode":null`, 1), ReasonInvalidField},
+		{"a missing mode is refused", "lifts/" + testLift + "/status", strings.Replace(status(""), `"mode":1,`, ``, 1), ReasonInvalidField},
+		{"a null optional field counts as absent", "firms/" + testFirm + "/maintenance", `{"id":"m1","lift":"` + testLift + `","kind":"half_monthly","started_at":"2026-11-28T08:00:00Z","ended_at":"2026-11-28T09:00:00Z","technicians":["T123456"],"items":null,"countersigned":false}`, ""},
+		{"an event without its state is refused", "lifts/" + testLift + "/events", `{"id":"e1","ts":"2026-11-28T09:59:00Z","code":2,"floor":3}`, ReasonInvalidField},
+		{"a maintenance record without countersigned is refused", "firms/" + testFirm + "/maintenance", `{"id":"m1","lift":"` + testLift + `","kind":"half_monthly","started_at":"2026-11-28T08:00:00Z","ended_at":"2026-11-28T09:00:00Z","technicians":["T123456"]}`, ReasonInvalidField},
+		{"an item with a control character is refused", "firms/" + testFirm + "/maintenance", `{"id":"m1","lift":"` + testLift + `","kind":"yearly","started_at":"2026-11-28T08:00:00Z","ended_at":"2026-11-28T09:00:00Z","technicians":["T123456"],"items":["a\u001bb"],"countersigned":true}`, ReasonInvalidField},
 		{"extra fields are ignored", "lifts/" + testLift + "/status", status(`,"vendor":{"x":1}`), ""},
 		{"an oversize payload is refused", "lifts/" + testLift + "/status", `{"pad":"` + strings.Repeat("x", MaxPayload) + `"}`, ReasonOversize},
 		{"a topic outside the interface is refused", "lifts/" + testLift + "/telemetry", status(""), ReasonUnknownKind},

@@ -21,7 +21,7 @@ func decodeStatusFast(b []byte, s *Status) bool {
 	}
 	p.ws()
 	if p.byte('}') {
-		return p.end()
+		return false // every key is required
 	}
 	for {
 		key, ok := p.plainString()
@@ -42,16 +42,24 @@ func decodeStatusFast(b []byte, s *Status) bool {
 			continue
 		}
 		if p.byte('}') {
-			return p.end()
+			return p.end() && p.seen == allStatusKeys
 		}
 		return false
 	}
 }
 
 type fastParser struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	seen uint16 // one bit per key of statusKeys seen
 }
+
+// statusKeys are the keys of a heartbeat, all required: a missing or null
+// one is refused (never stored as 0), so the fast path takes only objects
+// that hold every one and leaves the rest to the slow path's error.
+var statusKeys = []string{"ts", "seq", "floor", "direction", "door_locked", "door_zone", "mode", "passenger", "speed", "load_pct", "trips", "run_hours"}
+
+const allStatusKeys = 1<<12 - 1
 
 func (p *fastParser) ws() {
 	for p.i < len(p.b) {
@@ -171,34 +179,50 @@ func (p *fastParser) bool() (bool, bool) {
 
 func (p *fastParser) value(key []byte, s *Status) bool {
 	var ok bool
+	var bit uint16
 	switch string(key) {
 	case "ts":
+		bit = 1 << 0
 		start := p.i
 		if _, ok = p.plainString(); ok {
 			ok = s.TS.UnmarshalJSON(p.b[start:p.i]) == nil
 		}
 	case "seq":
+		bit = 1 << 1
 		s.Seq, ok = p.int64()
 	case "floor":
+		bit = 1 << 2
 		s.Floor, ok = p.int()
 	case "direction":
+		bit = 1 << 3
 		s.Direction, ok = p.int()
 	case "mode":
+		bit = 1 << 6
 		s.Mode, ok = p.int()
 	case "load_pct":
+		bit = 1 << 9
 		s.LoadPct, ok = p.int()
 	case "trips":
+		bit = 1 << 10
 		s.Trips, ok = p.int64()
 	case "door_locked":
+		bit = 1 << 4
 		s.DoorLocked, ok = p.bool()
 	case "door_zone":
+		bit = 1 << 5
 		s.DoorZone, ok = p.bool()
 	case "passenger":
+		bit = 1 << 7
 		s.Passenger, ok = p.bool()
 	case "speed":
+		bit = 1 << 8
 		s.Speed, ok = p.float64()
 	case "run_hours":
+		bit = 1 << 11
 		s.RunHours, ok = p.float64()
+	}
+	if ok {
+		p.seen |= bit
 	}
 	return ok
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -14,9 +15,11 @@ func TestDecodeStatusFast(t *testing.T) {
 		fast    bool // the fast path takes it; otherwise encoding/json decides
 	}{
 		{"every field", full, true},
-		{"white space everywhere", " {\n \"seq\" : 1 ,\t\"mode\":0\r} ", true},
-		{"empty object", `{}`, true},
-		{"negative zero", `{"seq":-0}`, true},
+		{"white space everywhere", " {\n \"ts\" : \"2026-11-28T09:59:00Z\" ,\"seq\" : 1 ,\t\"mode\":0,\"floor\":1,\"direction\":0,\"door_locked\":true,\"door_zone\":true,\"passenger\":false,\"speed\":0,\"load_pct\":0,\"trips\":0,\"run_hours\":0\r} ", true},
+		{"negative zero", strings.Replace(full, `"seq":7`, `"seq":-0`, 1), true},
+		// Missing fields are refused by the slow path, never defaulted.
+		{"empty object", `{}`, false},
+		{"a field missing", strings.Replace(full, `"mode":1,`, ``, 1), false},
 		{"extra field", `{"seq":1,"battery":80}`, false},
 		{"key in another case", `{"SEQ":1}`, false},
 		{"null", `{"seq":null}`, false},

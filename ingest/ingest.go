@@ -10,11 +10,17 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"lifttrust"
 )
 
 // Config is how ingest runs; cmd fills it from the environment.
 type Config struct {
-	BrokerURL  string // tcp://host:port
+	BrokerURL string // tcp://host:port, or tcp://user:password@host:port
+	// Username and Password are ingest's service credentials (lifttrust
+	// mqtt-user add --service NAME); user info in BrokerURL wins.
+	Username   string
+	Password   string
 	ClientID   string // stable: the broker keeps our session under it
 	Prefix     string // deployment topic prefix, e.g. "sh/" (may be empty)
 	ShareGroup string // when set, subscribe through $share/<group>/
@@ -33,7 +39,17 @@ type Config struct {
 	OfflineAfter     time.Duration // no heartbeat this long = offline (default 5 min)
 	DirectoryRefresh time.Duration // full reload of lifts/firms/agencies (default 1 min)
 	Retention        time.Duration // raw telemetry kept this long (default 13 months)
-	DrainTimeout     time.Duration // on shutdown, how long to keep flushing (default 15 s)
+	// DeadLetterRetention: dead letters are deleted after this long by the
+	// daily retention job (default 90 days).
+	DeadLetterRetention time.Duration
+	// DeadLetterLimit is how many dead letters one source (a lift, firm
+	// or agency topic; an uploading user) may leave per hour; beyond it
+	// refusals are counted, not stored (default 1000; negative: no limit).
+	DeadLetterLimit int
+	DrainTimeout    time.Duration // on shutdown, how long to keep flushing (default 15 s)
+	// StallAfter is how long a batch may wait to be committed before
+	// Stalled (readiness) fails (default 1 min).
+	StallAfter time.Duration
 
 	Log *slog.Logger
 	Now func() time.Time // the clock (tests may fix it)
@@ -64,8 +80,17 @@ func (c *Config) defaults() {
 	if c.Retention <= 0 {
 		c.Retention = 395 * 24 * time.Hour
 	}
+	if c.DeadLetterRetention <= 0 {
+		c.DeadLetterRetention = 90 * 24 * time.Hour
+	}
+	if c.DeadLetterLimit == 0 {
+		c.DeadLetterLimit = 1000
+	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 15 * time.Second
+	}
+	if c.StallAfter <= 0 {
+		c.StallAfter = time.Minute
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -86,6 +111,8 @@ type Ingest struct {
 	ready  chan struct{}
 	once   sync.Once
 	online atomic.Bool
+	// progress says whether batches get committed (Stalled).
+	progress progress
 }
 
 // Connected reports whether the broker connection is up, for /readyz.
@@ -133,7 +160,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ingest: load lift states: %w", err)
 	}
-	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", in.cfg.BrokerURL,
+	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", lifttrust.RedactURL(in.cfg.BrokerURL), "username", in.cfg.Username,
 		"client_id", in.cfg.ClientID, "share_group", in.cfg.ShareGroup, "prefix", in.cfg.Prefix)
 
 	// hard outlives ctx by the drain timeout: the flush after shutdown
@@ -155,6 +182,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 		qs[i] = make(chan item, max(in.cfg.QueueSize/in.cfg.Writers, 1))
 		ws[i] = newWriter(in.store, in.dir, map[string]LiftState{}, in.cfg)
 		ws[i].stored = &in.stored
+		ws[i].progress = &in.progress
 		ws[i].reloads = i == 0
 		ws[i].depth = func() int {
 			n := 0
@@ -200,7 +228,8 @@ func (in *Ingest) Run(ctx context.Context) error {
 }
 
 // retention makes sure telemetry partitions exist from last month to three
-// months ahead and drops those older than Retention.
+// months ahead, drops those older than Retention, and deletes dead letters
+// older than DeadLetterRetention.
 func (in *Ingest) retention(ctx context.Context) error {
 	now := in.cfg.Now()
 	made, err := in.store.EnsurePartitions(ctx, now.AddDate(0, -1, 0), now.AddDate(0, 3, 0))
@@ -213,6 +242,13 @@ func (in *Ingest) retention(ctx context.Context) error {
 	}
 	if made > 0 || dropped > 0 {
 		in.cfg.Log.Info("telemetry partitions", "created", made, "dropped", dropped, "retention", in.cfg.Retention)
+	}
+	gone, err := in.store.DropDeadLetters(ctx, now.Add(-in.cfg.DeadLetterRetention))
+	if err != nil {
+		return fmt.Errorf("ingest: dead-letter retention: %w", err)
+	}
+	if gone > 0 {
+		in.cfg.Log.Info("dead letters deleted", "deleted", gone, "older_than", in.cfg.DeadLetterRetention)
 	}
 	return nil
 }

@@ -115,6 +115,10 @@ func seedFleet(t testing.TB, url string) {
 		_, err = db.Pool.Exec(ctx, `INSERT INTO use_units (uscc, name, district_code) VALUES ($1, '测试物业', '310115')`, uscc(unitA))
 	}
 	if err == nil {
+		_, err = db.Pool.Exec(ctx, `INSERT INTO technicians (certificate_no, firm_uscc, name_masked, employed_from)
+			VALUES ('T100001', $1, '张*', '2020-01-01'), ('T100002', $1, '李*', '2020-01-01')`, uscc(firmA))
+	}
+	if err == nil {
 		_, err = db.Pool.Exec(ctx, `
 			INSERT INTO lifts (registration_code, district_code, address, installed_on, floors, rated_speed, rated_load, use_unit_uscc, firm_uscc)
 			SELECT '3110310115202001' || lpad(g::text, 4, '0'), '310115', '测试路 1 号', '2020-01-01', 20, 1.75, 1000, $1,

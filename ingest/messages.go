@@ -67,6 +67,19 @@ type Inspection struct {
 	NextDue string   `json:"next_due,omitempty"` // YYYY-MM-DD
 }
 
+// Technician is one line of a firm's technician registry upload
+// (POST /api/v1/ingest/technicians): who works for the uploading firm, and
+// since when. Dates are YYYY-MM-DD; employed_until is set when the
+// technician left.
+type Technician struct {
+	CertificateNo string `json:"certificate_no"`
+	NameMasked    string `json:"name_masked"` // 张*: names are kept masked
+	Certified     *bool  `json:"certified,omitempty"`
+	CertExpires   string `json:"cert_expires,omitempty"`
+	EmployedFrom  string `json:"employed_from"`
+	EmployedUntil string `json:"employed_until,omitempty"`
+}
+
 // EntrapmentID is the id of the entrapment incident opened by a code-11
 // event: derived, so the firm's dispatch and a re-delivered event agree.
 func EntrapmentID(registrationCode, eventID string) string {
@@ -80,6 +93,8 @@ const (
 	KindRescues     = "rescues"
 	KindMaintenance = "maintenance"
 	KindInspections = "inspections"
+	// KindTechnicians is the technician registry, by HTTP upload only.
+	KindTechnicians = "technicians"
 )
 
 // Topic builds the topic for a message kind about id (a registration code

@@ -100,7 +100,7 @@ func Sweep(st LiftState, lift string, now time.Time, after time.Duration) (next 
 // ApplyEvent opens a trapped episode on a raised passenger-trapped event
 // and closes it when the event clears. Other codes leave episodes alone.
 func ApplyEvent(st LiftState, lift string, e *Event) (next LiftState, ops []EpisodeOp) {
-	if fleet.FaultCode(e.Code) != fleet.FaultPassengerTrapped {
+	if !fleet.FaultCode(e.Code).IsEntrapment() {
 		return st, nil
 	}
 	next = st

@@ -3,24 +3,26 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"lifttrust"
-	"lifttrust/scoring"
 )
 
 // MaxUploadRecords bounds one bulk upload (the HTTP body limit bounds bytes).
 const MaxUploadRecords = 50000
 
-// UploadUser is the user an API token belongs to.
+// UploadUser is the uploader: the user of the API token that api's
+// authentication layer checked.
 type UploadUser struct {
 	ID     int64
 	Role   string // firm, agency, inspector, admin
@@ -30,39 +32,25 @@ type UploadUser struct {
 
 // UploadStore is what the bulk upload needs from PostgreSQL.
 type UploadStore interface {
-	// TokenUser finds the active user whose API token hashes to hash
-	// (lifttrust.ErrNotFound when none).
-	TokenUser(ctx context.Context, hash []byte) (UploadUser, error)
-	LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (DirectoryData, error)
+	LookupDirectory(ctx context.Context, lifts, firms, agencies, techs []string) (DirectoryData, error)
 	WriteBatch(ctx context.Context, b *Batch) error
 }
 
-// Uploader takes maintenance and inspection records by HTTP, for firms and
-// agencies that upload files instead of streaming: the same decoders and
-// checks as MQTT, the same idempotent writes, rejected lines to
-// dead_letters.
+// Uploader takes maintenance and inspection records and the technician
+// registry by HTTP, for firms and agencies that upload files instead of
+// streaming: the same decoders and checks as MQTT, the same writes,
+// rejected lines to dead_letters (at most DeadLetterLimit per user and
+// hour; the answer still lists every refusal's count).
 type Uploader struct {
 	store UploadStore
 	now   func() time.Time
+	mu    sync.Mutex
+	limit *deadLetterLimit
 }
 
 // NewUploader returns an Uploader on store.
 func NewUploader(store UploadStore) *Uploader {
-	return &Uploader{store: store, now: time.Now}
-}
-
-// Authenticate finds the user of a bearer API token; only its SHA-256 is
-// stored.
-func (u *Uploader) Authenticate(ctx context.Context, token string) (UploadUser, error) {
-	if token == "" {
-		return UploadUser{}, lifttrust.Errorf(lifttrust.ErrUnauthenticated, "需要 API 令牌 / an API token is required (Authorization: Bearer <token>)")
-	}
-	sum := sha256.Sum256([]byte(token))
-	user, err := u.store.TokenUser(ctx, sum[:])
-	if errors.Is(err, lifttrust.ErrNotFound) {
-		return UploadUser{}, lifttrust.Errorf(lifttrust.ErrUnauthenticated, "API 令牌无效或已撤销 / the API token is unknown or revoked")
-	}
-	return user, err
+	return &Uploader{store: store, now: time.Now, limit: newDeadLetterLimit(1000)}
 }
 
 // Record is one line of an upload as JSON.
@@ -71,11 +59,14 @@ type Record struct {
 	JSON []byte
 }
 
-// UploadResult is the answer to an upload.
+// UploadResult is the answer to an upload: every line is counted once,
+// in exactly one of the four counts.
 type UploadResult struct {
-	Accepted int           `json:"accepted"` // stored (a re-uploaded record counts, and is stored once)
-	Rejected int           `json:"rejected"` // written to dead_letters instead
-	Errors   []UploadError `json:"errors"`   // the first 100 rejections
+	Stored         int           `json:"stored"`          // new records, stored now
+	AlreadyPresent int           `json:"already_present"` // identical to what the uploader filed before: nothing stored
+	Corrected      int           `json:"corrected"`       // registry entries updated (technicians only; records are never overwritten)
+	Rejected       int           `json:"rejected"`        // refused, each with its line and reason
+	Errors         []UploadError `json:"errors"`          // the first 100 refusals, by line
 }
 
 // UploadError says why one line was refused.
@@ -86,80 +77,120 @@ type UploadError struct {
 }
 
 // Upload checks and stores records of kind for user in one transaction.
-// A firm user uploads maintenance records for lifts it maintains; an
-// agency user uploads inspections.
+// A firm user uploads maintenance records for lifts it maintained at
+// their time, and its technician registry; an agency user uploads
+// inspections.
 func (u *Uploader) Upload(ctx context.Context, user UploadUser, kind string, records []Record) (UploadResult, error) {
 	var id string
 	switch {
-	case kind == KindMaintenance && user.Role == "firm":
+	case (kind == KindMaintenance || kind == KindTechnicians) && user.Role == "firm":
 		id = user.Firm
 	case kind == KindInspections && user.Role == "agency":
 		id = user.Agency
-	case kind != KindMaintenance && kind != KindInspections:
-		return UploadResult{}, lifttrust.Errorf(lifttrust.ErrNotFound, "未知的上传类型 / unknown upload kind %q: maintenance or inspections", bounded(kind, 40))
+	case kind != KindMaintenance && kind != KindInspections && kind != KindTechnicians:
+		return UploadResult{}, lifttrust.Errorf(lifttrust.ErrNotFound, "未知的上传类型 / unknown upload kind %q: maintenance, inspections or technicians", bounded(kind, 40))
 	default:
-		return UploadResult{}, lifttrust.Errorf(lifttrust.ErrForbidden, "此账号不能上传%s / this account may not upload %s: firms upload maintenance, agencies inspections", kind, kind)
+		return UploadResult{}, lifttrust.Errorf(lifttrust.ErrForbidden, "此账号不能上传%s / this account may not upload %s: firms upload maintenance and technicians, agencies inspections", kind, kind)
 	}
 	now := u.now()
 	msgs := make([]*Msg, len(records))
 	rejects := make([]*Reject, len(records))
-	var lifts []string
+	var lifts, techs []string
 	for i, r := range records {
 		msgs[i], rejects[i] = DecodeKind(kind, id, r.JSON, now)
 		if msgs[i] != nil {
-			lifts = append(lifts, msgs[i].Lift())
+			if l := msgs[i].Lift(); l != "" {
+				lifts = append(lifts, l)
+			}
+			if msgs[i].Maintenance != nil {
+				techs = append(techs, msgs[i].Maintenance.Technicians...)
+			}
 		}
 	}
 	var firms, agencies []string
-	if kind == KindMaintenance {
-		firms = []string{id}
-	} else {
+	if kind == KindInspections {
 		agencies = []string{id}
+	} else {
+		firms = []string{id}
 	}
-	found, err := u.store.LookupDirectory(ctx, lifts, firms, agencies)
+	found, err := u.store.LookupDirectory(ctx, lifts, firms, agencies, techs)
 	if err != nil {
 		return UploadResult{}, err
 	}
 	dir := NewDirectory(found)
 	b := &Batch{}
 	res := UploadResult{Errors: []UploadError{}}
-	changed, score := map[string]struct{}{}, map[string]struct{}{}
+	var refused []UploadError
+	var mLines, iLines, tLines []int // the line of each b.Maintenance, b.Inspections, b.Technicians
+	changed, facts := map[string]struct{}{}, map[Fact]struct{}{}
+	topic := func(n int) string { return fmt.Sprintf("POST /api/v1/ingest/%s line %d", kind, n) }
+	u.mu.Lock()
 	for i, r := range records {
 		if rejects[i] == nil {
 			rejects[i] = dir.Check(msgs[i])
 		}
 		if rj := rejects[i]; rj != nil {
-			res.Rejected++
-			if len(res.Errors) < 100 {
-				res.Errors = append(res.Errors, UploadError{Line: r.Line, Reason: rj.Reason, Detail: rj.Detail})
+			refused = append(refused, UploadError{Line: r.Line, Reason: rj.Reason, Detail: rj.Detail})
+			if u.limit.allow(fmt.Sprintf("user %d", user.ID), now) {
+				b.DeadLetters = append(b.DeadLetters, DeadLetter{Source: "http", Topic: topic(r.Line),
+					Reason: rj.Reason, Detail: rj.Detail, Payload: r.JSON[:min(len(r.JSON), MaxPayload)], Size: len(r.JSON)})
+			} else {
+				mUnstored.WithLabelValues("http").Inc()
 			}
-			b.DeadLetters = append(b.DeadLetters, DeadLetter{Source: "http", Topic: fmt.Sprintf("POST /api/v1/ingest/%s line %d", kind, r.Line),
-				Reason: rj.Reason, Detail: rj.Detail, Payload: r.JSON[:min(len(r.JSON), MaxPayload)], Size: len(r.JSON)})
 			continue
 		}
-		res.Accepted++
 		m := msgs[i]
-		changed[m.Lift()] = struct{}{}
-		if m.Maintenance != nil {
-			b.Maintenance = append(b.Maintenance, MaintenanceItem{Firm: id, Source: "upload", Maintenance: m.Maintenance})
-		} else {
-			b.Inspections = append(b.Inspections, InspectionItem{Agency: id, Source: "upload", Inspection: m.Inspection})
-			if firm, _ := dir.Lift(m.Lift()); firm != "" && m.Inspection.Result == "fail" {
-				score[firm] = struct{}{}
+		switch {
+		case m.Maintenance != nil:
+			mLines = append(mLines, r.Line)
+			changed[m.Lift()] = struct{}{}
+			b.Maintenance = append(b.Maintenance, MaintenanceItem{Firm: id, Source: "upload", Topic: topic(r.Line), Payload: r.JSON, Maintenance: m.Maintenance})
+		case m.Inspection != nil:
+			iLines = append(iLines, r.Line)
+			changed[m.Lift()] = struct{}{}
+			b.Inspections = append(b.Inspections, InspectionItem{Agency: id, Source: "upload", Topic: topic(r.Line), Payload: r.JSON, Inspection: m.Inspection})
+			if firm := dir.FirmAt(m.Lift(), inspectionTime(m.Inspection)); firm != "" && m.Inspection.Result == "fail" {
+				facts[Fact{Firm: firm, Record: RecordInspection}] = struct{}{}
 			}
+		case m.Technician != nil:
+			tLines = append(tLines, r.Line)
+			b.Technicians = append(b.Technicians, TechnicianItem{Firm: id, Technician: m.Technician})
 		}
 	}
+	u.mu.Unlock()
 	b.LiftsChanged = keys(changed)
-	for _, firm := range keys(score) {
-		b.ScoreNeeded = append(b.ScoreNeeded, scoring.ScoreNeed{USCC: firm, Read: scoring.Inspections}.String())
+	for f := range facts {
+		b.Facts = append(b.Facts, f)
 	}
 	if err := u.store.WriteBatch(ctx, b); err != nil {
 		return UploadResult{}, fmt.Errorf("store upload: %w", err)
 	}
-	for _, rj := range rejects {
-		if rj != nil {
-			mRejected.WithLabelValues(rj.Reason).Inc()
+	count := func(o Outcome, n int, reason, detail string) {
+		switch o {
+		case OutcomeStored:
+			res.Stored++
+		case OutcomePresent:
+			res.AlreadyPresent++
+		case OutcomeCorrected:
+			res.Corrected++
+		case OutcomeConflict:
+			refused = append(refused, UploadError{Line: n, Reason: reason, Detail: detail})
 		}
+	}
+	for i, it := range b.Maintenance {
+		count(it.Outcome, mLines[i], ReasonConflict, "此编号已有不同内容的记录 / you already filed a different record under id "+it.ID)
+	}
+	for i, it := range b.Inspections {
+		count(it.Outcome, iLines[i], ReasonConflict, "此编号已有不同内容的记录 / you already filed a different record under id "+it.ID)
+	}
+	for i, it := range b.Technicians {
+		count(it.Outcome, tLines[i], ReasonTechnicianOfOtherFirm, "该技术人员在此期间登记于另一单位 / the technician is registered with another firm for an overlapping period")
+	}
+	sort.Slice(refused, func(i, j int) bool { return refused[i].Line < refused[j].Line })
+	res.Rejected = len(refused)
+	res.Errors = append(res.Errors, refused[:min(len(refused), 100)]...)
+	for _, e := range refused {
+		mRejected.WithLabelValues(e.Reason).Inc()
 	}
 	return res, nil
 }
@@ -195,7 +226,7 @@ func ParseUpload(contentType string, body []byte) ([]Record, error) {
 // csvLists are the fields holding lists; csvBools those holding booleans.
 var (
 	csvLists = map[string]bool{"technicians": true, "items": true, "parts": true, "defects": true}
-	csvBools = map[string]bool{"countersigned": true}
+	csvBools = map[string]bool{"countersigned": true, "certified": true}
 )
 
 func parseCSV(body []byte) ([]Record, error) {
@@ -204,6 +235,11 @@ func parseCSV(body []byte) ([]Record, error) {
 	header, err := r.Read()
 	if err != nil {
 		return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "CSV 表头无法读取 / cannot read the CSV header: %v", err)
+	}
+	for _, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "CSV 表头不是有效的 UTF-8 编码 / the CSV header is not valid UTF-8")
+		}
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
@@ -217,6 +253,13 @@ func parseCSV(body []byte) ([]Record, error) {
 		if err != nil {
 			return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "CSV 第 %d 行有误 / CSV line %d: %v", line, line, err)
 		}
+		for _, v := range row {
+			// encoding/json would turn invalid bytes into U+FFFD: a
+			// record altered on the way in. JSON lines refuse them too.
+			if !utf8.ValidString(v) {
+				return nil, lifttrust.Errorf(lifttrust.ErrInvalid, "CSV 第 %d 行不是有效的 UTF-8 编码 / CSV line %d is not valid UTF-8", line, line)
+			}
+		}
 		obj := make(map[string]any, len(header))
 		for i, name := range header {
 			v := strings.TrimSpace(row[i])
@@ -229,9 +272,9 @@ func parseCSV(body []byte) ([]Record, error) {
 					}
 				}
 				obj[name] = list
-			case csvBools[name]:
+			case csvBools[name] && v != "": // empty is missing, never false
 				b, err := strconv.ParseBool(v)
-				if err != nil && v != "" {
+				if err != nil {
 					obj[name] = v // the decoder reports the bad value
 				} else {
 					obj[name] = b

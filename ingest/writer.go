@@ -5,23 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"lifttrust"
-	"lifttrust/scoring"
+	"lifttrust/fleet"
 )
 
 // item is one received message on its way to PostgreSQL: decoded (msg) or
 // refused (rej), with the raw bytes kept for a dead letter and the function
 // that acknowledges it to the broker once stored.
 type item struct {
-	msg     *Msg
-	rej     *Reject
-	topic   string
-	payload []byte // bounded to MaxPayload
-	size    int
-	ack     func()
+	msg      *Msg
+	rej      *Reject
+	topic    string
+	payload  []byte // bounded to MaxPayload
+	size     int
+	retained bool // the broker sent it as a retained message
+	ack      func()
 }
 
 // writer turns queued items into batches, writes them, and only then
@@ -40,11 +42,13 @@ type writer struct {
 	stored     *atomic.Int64 // messages committed, for Ingest.Stored
 	reloads    bool          // this writer reloads the shared directory
 	depth      func() int    // messages queued for all writers
+	limit      *deadLetterLimit
+	progress   *progress // shared with Ingest.Stalled; nil in tests that build a writer alone
 }
 
 func newWriter(store Store, dir *Directory, states map[string]LiftState, cfg Config) *writer {
 	return &writer{store: store, dir: dir, states: states, cfg: cfg, log: cfg.Log,
-		unknown: map[string]struct{}{}, lastReload: cfg.Now()}
+		unknown: map[string]struct{}{}, lastReload: cfg.Now(), limit: newDeadLetterLimit(cfg.DeadLetterLimit)}
 }
 
 // run consumes q until ctx is cancelled, then drains what is already
@@ -144,7 +148,11 @@ func (w *writer) drain(hard context.Context, q <-chan item) error {
 // flush writes items, retrying with back-off while the database is away
 // (holding the batch: nothing is acknowledged or dropped), and then
 // acknowledges them. It returns only ctx's error.
-func (w *writer) flush(ctx context.Context, items []item) error {
+func (w *writer) flush(ctx context.Context, items []item) (err error) {
+	if w.progress != nil {
+		w.progress.start(w, w.cfg.Now())
+		defer func() { w.progress.done(w, w.cfg.Now(), err == nil) }()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
@@ -193,21 +201,21 @@ func (w *writer) flush(ctx context.Context, items []item) error {
 // prepare resolves identities the directory does not know, then builds the
 // batch and the lift states it leads to.
 func (w *writer) prepare(ctx context.Context, items []item) (*Batch, map[string]LiftState, error) {
-	var lifts, firms, agencies []string
+	var lifts, firms, agencies, techs []string
 	for i := range items {
 		if items[i].msg == nil {
 			continue
 		}
-		l, f, a := w.dir.Missing(items[i].msg)
-		lifts, firms, agencies = w.notAsked(lifts, l), w.notAsked(firms, f), w.notAsked(agencies, a)
+		l, f, a, t := w.dir.Missing(items[i].msg)
+		lifts, firms, agencies, techs = w.notAsked(lifts, l), w.notAsked(firms, f), w.notAsked(agencies, a), w.notAsked(techs, t)
 	}
-	if len(lifts)+len(firms)+len(agencies) > 0 {
-		found, err := w.store.LookupDirectory(ctx, lifts, firms, agencies)
+	if len(lifts)+len(firms)+len(agencies)+len(techs) > 0 {
+		found, err := w.store.LookupDirectory(ctx, lifts, firms, agencies, techs)
 		if err != nil {
 			return nil, nil, fmt.Errorf("look up unknown codes: %w", err)
 		}
 		w.dir.Merge(found)
-		for _, c := range append(append(lifts, firms...), agencies...) {
+		for _, c := range append(append(append(lifts, firms...), agencies...), techs...) {
 			w.unknown[c] = struct{}{}
 		}
 	}
@@ -237,7 +245,8 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 	}
 	latest := map[string]int{}
 	changed := map[string]struct{}{}
-	score := map[string]scoring.Parts{} // firm -> the parts of its records that changed
+	facts := map[Fact]struct{}{}
+	now := w.cfg.Now()
 	for i := range items {
 		it := &items[i]
 		if it.rej == nil {
@@ -246,8 +255,14 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			}
 		}
 		if it.rej != nil {
-			b.DeadLetters = append(b.DeadLetters, DeadLetter{Source: "mqtt", Topic: it.topic, Reason: it.rej.Reason,
-				Detail: it.rej.Detail, Payload: it.payload, Size: it.size})
+			// Bounded per source (the topic without its last level: one
+			// lift, firm or agency) and hour; the rest is only counted.
+			if it.retained || w.limit.allow(sourceOf(it.topic), now) {
+				b.DeadLetters = append(b.DeadLetters, DeadLetter{Source: "mqtt", Retained: it.retained, Topic: it.topic,
+					Reason: it.rej.Reason, Detail: it.rej.Detail, Payload: it.payload, Size: it.size})
+			} else {
+				mUnstored.WithLabelValues("mqtt").Inc()
+			}
 			continue
 		}
 		m := it.msg
@@ -276,7 +291,7 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			b.Episodes = append(b.Episodes, ops...)
 			ev := LiftEvent{Lift: lift, Event: m.Event}
 			b.Events = append(b.Events, ev)
-			if m.Event.Code == 11 && m.Event.State == "raised" {
+			if fleet.FaultCode(m.Event.Code).IsEntrapment() && m.Event.State == "raised" {
 				b.Entrapments = append(b.Entrapments, ev)
 			}
 			changed[lift] = struct{}{}
@@ -286,27 +301,82 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			b.Episodes = append(b.Episodes, ops...)
 			b.Rescues = append(b.Rescues, RescueItem{Firm: m.ID, Topic: it.topic, Payload: it.payload, Rescue: m.Rescue})
 			if m.Rescue.Stage == "released" || m.Rescue.Stage == "false_alarm" {
-				score[m.ID] |= scoring.Entrapments
+				facts[Fact{Firm: m.ID, Record: RecordEntrapment}] = struct{}{}
 			}
 			changed[lift] = struct{}{}
 		case KindMaintenance:
-			b.Maintenance = append(b.Maintenance, MaintenanceItem{Firm: m.ID, Source: "mqtt", Maintenance: m.Maintenance})
+			b.Maintenance = append(b.Maintenance, MaintenanceItem{Firm: m.ID, Source: "mqtt", Topic: it.topic, Payload: it.payload, Maintenance: m.Maintenance})
 			changed[lift] = struct{}{}
 		case KindInspections:
-			b.Inspections = append(b.Inspections, InspectionItem{Agency: m.ID, Source: "mqtt", Inspection: m.Inspection})
+			b.Inspections = append(b.Inspections, InspectionItem{Agency: m.ID, Source: "mqtt", Topic: it.topic, Payload: it.payload, Inspection: m.Inspection})
 			if m.Inspection.Result == "fail" {
-				if firm, _ := w.dir.Lift(lift); firm != "" {
-					score[firm] |= scoring.Inspections
+				if firm := w.dir.FirmAt(lift, inspectionTime(m.Inspection)); firm != "" {
+					facts[Fact{Firm: firm, Record: RecordInspection}] = struct{}{}
 				}
 			}
 			changed[lift] = struct{}{}
 		}
 	}
 	b.LiftsChanged = keys(changed)
-	for firm, read := range score {
-		b.ScoreNeeded = append(b.ScoreNeeded, scoring.ScoreNeed{USCC: firm, Read: read}.String())
+	for f := range facts {
+		b.Facts = append(b.Facts, f)
 	}
 	return b, next
+}
+
+// inspectionTime is the time of an inspection's day, for the contract
+// check (the decoder has validated the date).
+func inspectionTime(in *Inspection) time.Time {
+	d, _ := time.ParseInLocation(time.DateOnly, in.Date, recordZone)
+	return d
+}
+
+// sourceOf is who a refused message came from, for the dead-letter limit:
+// its topic without the last level (sh/lifts/{code}, firms/{uscc}).
+func sourceOf(topic string) string {
+	if i := strings.LastIndexByte(topic, '/'); i > 0 {
+		return topic[:i]
+	}
+	return topic
+}
+
+// deadLetterLimit bounds the dead letters stored per source and hour, so
+// that a broken or hostile publisher cannot fill the table: past the limit
+// refusals are counted (lifttrust_ingest_dead_letters_unstored_total), not
+// stored. Not safe for concurrent use: each writer has its own, and an
+// upload makes one per request.
+type deadLetterLimit struct {
+	max    int
+	hour   int64
+	counts map[string]int
+}
+
+// maxLimitedSources bounds the limiter's memory: past it, sources not yet
+// seen this hour are over the limit at once.
+const maxLimitedSources = 100000
+
+func newDeadLetterLimit(max int) *deadLetterLimit {
+	return &deadLetterLimit{max: max, counts: map[string]int{}}
+}
+
+// allow counts one dead letter of source at now and reports whether it may
+// be stored.
+func (l *deadLetterLimit) allow(source string, now time.Time) bool {
+	if l.max <= 0 {
+		return true
+	}
+	if h := now.Unix() / 3600; h != l.hour {
+		l.hour, l.counts = h, map[string]int{}
+	}
+	n, ok := l.counts[source]
+	if !ok && len(l.counts) >= maxLimitedSources {
+		return false
+	}
+	if n >= l.max {
+		return false
+	}
+	l.counts[source] = n + 1
+	return true
 }
 
 func keys(m map[string]struct{}) []string {
@@ -344,14 +414,21 @@ func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, to
 		}
 	}
 	mStored.WithLabelValues(KindStatus).Add(float64(status))
+	// Rescues for no incident and conflicting records were dead-lettered
+	// by the store: they count as refused, not stored.
+	stored -= b.RescueMisses + b.Conflicts
 	if w.stored != nil {
 		w.stored.Add(int64(stored))
 	}
 	if b.RescueMisses > 0 {
 		mRejected.WithLabelValues(ReasonUnknownIncident).Add(float64(b.RescueMisses))
 	}
+	if b.Conflicts > 0 {
+		mRejected.WithLabelValues(ReasonConflict).Add(float64(b.Conflicts))
+	}
 	mBatchSize.Observe(float64(len(items)))
 	mCommit.Observe(took.Seconds())
+	mLastCommit.SetToCurrentTime()
 }
 
 // sweep opens offline episodes for lifts whose heartbeats stopped.

@@ -7,23 +7,30 @@ import (
 	"net"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
 // Broker is an embedded MQTT broker (mochi-mqtt) for a one-command local run
-// and for tests. Production uses an external broker cluster.
+// and for tests. Production uses an external broker cluster. It always
+// enforces the identities LiftTrust issued (BrokerAuth): there is no
+// anonymous mode.
 type Broker struct {
 	Addr   string // host:port it listens on
 	server *mqtt.Server
+	auth   *BrokerAuth
 }
 
 // URL is the broker's address as an MQTT URL.
 func (b *Broker) URL() string { return "tcp://" + b.Addr }
 
-// NewBroker prepares a broker on addr; when addr is taken and fallback is
-// true it takes a free port instead (the caller logs b.Addr).
-func NewBroker(addr string, fallback bool, log *slog.Logger) (*Broker, error) {
+// NewBroker prepares a broker on addr enforcing auth; when addr is taken
+// and fallback is true it takes a free port instead (the caller logs
+// b.Addr). auth must have been loaded (BrokerAuth.Load); Run keeps it
+// fresh.
+func NewBroker(addr string, fallback bool, log *slog.Logger, auth *BrokerAuth) (*Broker, error) {
+	if auth == nil {
+		return nil, fmt.Errorf("embedded broker: no identities to enforce (anonymous brokers are not offered)")
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		if !fallback {
@@ -44,21 +51,25 @@ func NewBroker(addr string, fallback bool, log *slog.Logger) (*Broker, error) {
 	caps.MaximumClientWritesPending = 65536
 	caps.MaximumPacketSize = 256 << 10
 	s := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: log})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+	if err := s.AddHook(&authHook{a: auth}, nil); err != nil {
 		return nil, err
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: bound})
 	if err := s.AddListener(tcp); err != nil {
 		return nil, fmt.Errorf("broker listen %s: %w", bound, err)
 	}
-	return &Broker{Addr: bound, server: s}, nil
+	return &Broker{Addr: bound, server: s, auth: auth}, nil
 }
 
 // Run serves until ctx is cancelled, then closes every client connection.
+// It reloads changed identities every AuthRefresh meanwhile.
 func (b *Broker) Run(ctx context.Context) error {
 	if err := b.server.Serve(); err != nil {
 		return fmt.Errorf("broker serve: %w", err)
 	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.auth.Run(ctx) }()
 	<-ctx.Done()
+	<-done
 	return b.server.Close()
 }

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,7 +16,10 @@ import (
 	"lifttrust"
 	"lifttrust/fleet"
 	"lifttrust/ingest"
+	"lifttrust/scoring"
 )
+
+var _ ingest.UploadStore = (*IngestStore)(nil)
 
 // IngestStore is where ingest writes: telemetry by COPY through a staging
 // table, live state, events, entrapments, records, episodes and dead
@@ -28,27 +33,42 @@ func NewIngestStore(db *DB) *IngestStore { return &IngestStore{db: db} }
 
 var _ ingest.Store = (*IngestStore)(nil)
 
-// LoadDirectory reads every lift with its maintaining firm, every firm and
-// every agency.
+// LoadDirectory reads every lift with its maintaining firm and contracts,
+// every firm, agency and registered technician.
 func (s *IngestStore) LoadDirectory(ctx context.Context) (ingest.DirectoryData, error) {
-	return s.directory(ctx, nil, nil, nil, true)
+	return s.directory(ctx, nil, nil, nil, nil, true)
 }
 
 // LookupDirectory reads just the codes given.
-func (s *IngestStore) LookupDirectory(ctx context.Context, lifts, firms, agencies []string) (ingest.DirectoryData, error) {
-	return s.directory(ctx, lifts, firms, agencies, false)
+func (s *IngestStore) LookupDirectory(ctx context.Context, lifts, firms, agencies, techs []string) (ingest.DirectoryData, error) {
+	return s.directory(ctx, lifts, firms, agencies, techs, false)
 }
 
-func (s *IngestStore) directory(ctx context.Context, lifts, firms, agencies []string, all bool) (ingest.DirectoryData, error) {
-	d := ingest.DirectoryData{Lifts: map[string]string{}}
+func (s *IngestStore) directory(ctx context.Context, lifts, firms, agencies, techs []string, all bool) (ingest.DirectoryData, error) {
+	d := ingest.DirectoryData{Lifts: map[string]string{}, Contracts: map[string][]ingest.Contract{}, Technicians: map[string]ingest.Employment{}}
 	if all || len(lifts) > 0 {
-		rows, err := s.db.Pool.Query(ctx,
-			`SELECT registration_code, COALESCE(firm_uscc, '') FROM lifts WHERE $1 OR registration_code = ANY($2)`, all, lifts)
+		rows, err := s.db.Pool.Query(ctx, `
+			SELECT l.registration_code, COALESCE(l.firm_uscc, ''), c.firm_uscc, c.starts_on, c.ends_on
+			FROM lifts l LEFT JOIN lift_contracts c ON c.lift_code = l.registration_code
+			WHERE $1 OR l.registration_code = ANY($2)
+			ORDER BY l.registration_code, c.starts_on`, all, lifts)
 		if err != nil {
 			return d, fmt.Errorf("load lifts: %w", MapErr(err))
 		}
 		var code, firm string
-		_, err = pgx.ForEachRow(rows, []any{&code, &firm}, func() error { d.Lifts[code] = firm; return nil })
+		var cfirm *string
+		var from, until *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&code, &firm, &cfirm, &from, &until}, func() error {
+			d.Lifts[code] = firm
+			if cfirm != nil && from != nil {
+				c := ingest.Contract{Firm: *cfirm, From: *from}
+				if until != nil {
+					c.Until = *until
+				}
+				d.Contracts[code] = append(d.Contracts[code], c)
+			}
+			return nil
+		})
 		if err != nil {
 			return d, fmt.Errorf("load lifts: %w", MapErr(err))
 		}
@@ -62,6 +82,27 @@ func (s *IngestStore) directory(ctx context.Context, lifts, firms, agencies []st
 	if all || len(agencies) > 0 {
 		if d.Agencies, err = s.codes(ctx, `SELECT uscc FROM agencies WHERE $1 OR uscc = ANY($2)`, all, agencies); err != nil {
 			return d, fmt.Errorf("load agencies: %w", err)
+		}
+	}
+	if all || len(techs) > 0 {
+		rows, err := s.db.Pool.Query(ctx, `SELECT certificate_no, firm_uscc, employed_from, employed_until FROM technicians
+			WHERE $1 OR certificate_no = ANY($2)`, all, techs)
+		if err != nil {
+			return d, fmt.Errorf("load technicians: %w", MapErr(err))
+		}
+		var cert string
+		var e ingest.Employment
+		var until *time.Time
+		_, err = pgx.ForEachRow(rows, []any{&cert, &e.Firm, &e.From, &until}, func() error {
+			e.Until = time.Time{}
+			if until != nil {
+				e.Until = *until
+			}
+			d.Technicians[cert] = e
+			return nil
+		})
+		if err != nil {
+			return d, fmt.Errorf("load technicians: %w", MapErr(err))
 		}
 	}
 	return d, nil
@@ -140,9 +181,36 @@ func (s *IngestStore) DropPartitions(ctx context.Context, cutoff time.Time) (int
 	return n, nil
 }
 
+// DropDeadLetters deletes dead letters received before cutoff.
+func (s *IngestStore) DropDeadLetters(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM dead_letters WHERE received_at < $1`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("delete old dead letters: %w", MapErr(err))
+	}
+	return tag.RowsAffected(), nil
+}
+
+// scoreNeeded turns ingest's facts into score_needed entries: scoring
+// decides which part of a firm's records a fact touches (scoring.PartOf).
+func scoreNeeded(facts []ingest.Fact) []string {
+	parts := map[string]scoring.Parts{}
+	var order []string
+	for _, f := range facts {
+		if _, ok := parts[f.Firm]; !ok {
+			order = append(order, f.Firm)
+		}
+		parts[f.Firm] |= scoring.PartOf(f.Record)
+	}
+	out := make([]string, 0, len(order))
+	for _, firm := range order {
+		out = append(out, scoring.ScoreNeed{USCC: firm, Read: parts[firm]}.String())
+	}
+	return out
+}
+
 // WriteBatch writes b in one transaction and notifies listeners in it.
 func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
-	b.RescueMisses = 0
+	b.RescueMisses, b.Conflicts = 0, 0
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := copyTelemetry(ctx, tx, b.Telemetry); err != nil {
 			return err
@@ -154,7 +222,13 @@ func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		if err != nil {
 			return err
 		}
-		b.RescueMisses = len(misses)
+		for _, m := range misses {
+			if m.Reason == ingest.ReasonUnknownIncident {
+				b.RescueMisses++
+			} else {
+				b.Conflicts++
+			}
+		}
 		if err := insertDeadLetters(ctx, tx, append(b.DeadLetters, misses...)); err != nil {
 			return err
 		}
@@ -164,7 +238,7 @@ func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		if err := Notify(ctx, tx, ChanLiftChanged, b.LiftsChanged); err != nil {
 			return err
 		}
-		return Notify(ctx, tx, ChanScoreNeeded, b.ScoreNeeded)
+		return Notify(ctx, tx, ChanScoreNeeded, scoreNeeded(b.Facts))
 	})
 	return dataErr(err)
 }
@@ -331,21 +405,68 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 				released_at  = CASE WHEN $3::text = 'released'  THEN COALESCE(released_at, $4)  ELSE released_at END,
 				false_alarm  = false_alarm OR $3::text = 'false_alarm',
 				cause        = COALESCE(NULLIF($5::text, ''), cause)
-			WHERE id = $1 AND lift_code = $2 AND $4::timestamptz >= occurred_at`,
-			r.Incident, r.Lift, r.Stage, r.TS, r.Cause)
+			WHERE id = $1 AND lift_code = $2 AND firm_uscc = $6 AND $4::timestamptz >= occurred_at`,
+			r.Incident, r.Lift, r.Stage, r.TS, r.Cause, r.Firm)
 	}
+	// Records: identity is (filer, id). A new one is stored; the same
+	// content again (a re-delivery, a re-upload) stores nothing; other
+	// content under an id the filer already used is a conflict and a dead
+	// letter: records are never overwritten (docs/mqtt.md). The SELECT
+	// sees the table as it was before this statement's INSERT.
+	firstRecord := pb.Len()
 	for _, m := range b.Maintenance {
-		pb.Queue(`INSERT INTO maintenance_records (id, lift_code, firm_uscc, kind, started_at, ended_at, technicians,
-				items, parts, countersigned, source)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+		pb.Queue(`WITH ins AS (
+				INSERT INTO maintenance_records (id, lift_code, firm_uscc, kind, started_at, ended_at, technicians,
+					items, parts, countersigned, source)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (firm_uscc, id) DO NOTHING RETURNING 1)
+			SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 1
+				WHEN EXISTS (SELECT 1 FROM maintenance_records WHERE firm_uscc = $3 AND id = $1 AND lift_code = $2
+					AND kind = $4 AND started_at = $5 AND ended_at = $6 AND technicians = $7 AND items = $8
+					AND parts = $9 AND countersigned = $10) THEN 2
+				ELSE 4 END`,
 			m.ID, m.Lift, m.Firm, m.Kind, m.StartedAt, m.EndedAt, nonNil(m.Technicians), nonNil(m.Items),
 			nonNil(m.Parts), m.Countersigned, m.Source)
 	}
 	for _, in := range b.Inspections {
-		pb.Queue(`INSERT INTO inspections (id, lift_code, agency_uscc, inspected_on, kind, result, defects, next_due, source)
-			VALUES ($1, $2, $3, $4::date, $5, $6, $7, NULLIF($8, '')::date, $9) ON CONFLICT (id) DO NOTHING`,
+		pb.Queue(`WITH ins AS (
+				INSERT INTO inspections (id, lift_code, agency_uscc, inspected_on, kind, result, defects, next_due, source)
+				VALUES ($1, $2, $3, $4::date, $5, $6, $7, NULLIF($8, '')::date, $9) ON CONFLICT (agency_uscc, id) DO NOTHING RETURNING 1)
+			SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 1
+				WHEN EXISTS (SELECT 1 FROM inspections WHERE agency_uscc = $3 AND id = $1 AND lift_code = $2
+					AND inspected_on = $4::date AND kind = $5 AND result = $6 AND defects = $7
+					AND next_due IS NOT DISTINCT FROM NULLIF($8, '')::date) THEN 2
+				ELSE 4 END`,
 			in.ID, in.Lift, in.Agency, in.Date, in.Kind, in.Result, nonNil(in.Defects), in.NextDue, in.Source)
 	}
+	// The technician registry: a firm registers and updates its own
+	// technicians; one registered with another firm can move only after
+	// that firm ended the employment (employed_until) no later than the
+	// new one starts. 1 stored, 2 unchanged, 3 updated, 4 refused.
+	for _, t := range b.Technicians {
+		certified := true
+		if t.Certified != nil {
+			certified = *t.Certified
+		}
+		pb.Queue(`WITH cur AS (SELECT firm_uscc FROM technicians WHERE certificate_no = $1),
+			ins AS (
+				INSERT INTO technicians (certificate_no, firm_uscc, name_masked, certified, cert_expires, employed_from, employed_until)
+				VALUES ($1, $2, $3, $4, NULLIF($5, '')::date, $6::date, NULLIF($7, '')::date)
+				ON CONFLICT (certificate_no) DO UPDATE SET firm_uscc = EXCLUDED.firm_uscc, name_masked = EXCLUDED.name_masked,
+					certified = EXCLUDED.certified, cert_expires = EXCLUDED.cert_expires, employed_from = EXCLUDED.employed_from,
+					employed_until = EXCLUDED.employed_until, updated_at = now()
+				WHERE (technicians.firm_uscc = EXCLUDED.firm_uscc
+				       OR (technicians.employed_until IS NOT NULL AND technicians.employed_until <= EXCLUDED.employed_from))
+				  AND (technicians.firm_uscc, technicians.name_masked, technicians.certified, technicians.cert_expires,
+				       technicians.employed_from, technicians.employed_until)
+				      IS DISTINCT FROM (EXCLUDED.firm_uscc, EXCLUDED.name_masked, EXCLUDED.certified, EXCLUDED.cert_expires,
+				       EXCLUDED.employed_from, EXCLUDED.employed_until)
+				RETURNING 1)
+			SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN (CASE WHEN EXISTS (SELECT 1 FROM cur) THEN 3 ELSE 1 END)
+				WHEN (SELECT firm_uscc FROM cur) = $2 THEN 2
+				ELSE 4 END`,
+			t.CertificateNo, t.Firm, t.NameMasked, certified, t.CertExpires, t.EmployedFrom, t.EmployedUntil)
+	}
+	lastRecord := pb.Len()
 	for _, op := range b.Episodes {
 		if op.Open {
 			pb.Queue(`INSERT INTO episodes (lift_code, state, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
@@ -365,6 +486,17 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 	res := tx.SendBatch(ctx, pb)
 	var misses []ingest.DeadLetter
 	for i := 0; i < pb.Len(); i++ {
+		if i >= firstRecord && i < lastRecord {
+			var o int16
+			if err := res.QueryRow().Scan(&o); err != nil {
+				res.Close()
+				return nil, fmt.Errorf("write records (statement %d of %d): %w", i+1, pb.Len(), MapErr(err))
+			}
+			if dl, ok := recordOutcome(b, i-firstRecord, ingest.Outcome(o)); ok {
+				misses = append(misses, dl)
+			}
+			continue
+		}
 		tag, err := res.Exec()
 		if err != nil {
 			res.Close()
@@ -373,7 +505,7 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 		if j := i - firstRescue; j >= 0 && j < len(b.Rescues) && tag.RowsAffected() == 0 {
 			r := b.Rescues[j]
 			misses = append(misses, ingest.DeadLetter{Source: "mqtt", Topic: r.Topic, Reason: ingest.ReasonUnknownIncident,
-				Detail:  fmt.Sprintf("no entrapment %s on lift %s at or before %s", r.Incident, r.Lift, r.TS.Format(time.RFC3339)),
+				Detail:  fmt.Sprintf("no entrapment %s of firm %s on lift %s at or before %s", r.Incident, r.Firm, r.Lift, r.TS.Format(time.RFC3339)),
 				Payload: r.Payload, Size: len(r.Payload)})
 		}
 	}
@@ -381,6 +513,39 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 		return nil, fmt.Errorf("write records: %w", MapErr(err))
 	}
 	return misses, nil
+}
+
+// recordOutcome sets the outcome of the j-th record of b (maintenance,
+// then inspections, then technicians) and returns the dead letter of a
+// conflict.
+func recordOutcome(b *ingest.Batch, j int, o ingest.Outcome) (ingest.DeadLetter, bool) {
+	source := func(s string) string {
+		if s == "mqtt" {
+			return "mqtt"
+		}
+		return "http"
+	}
+	if j < len(b.Maintenance) {
+		m := &b.Maintenance[j]
+		m.Outcome = o
+		return ingest.DeadLetter{Source: source(m.Source), Topic: m.Topic, Reason: ingest.ReasonConflict,
+			Detail:  fmt.Sprintf("firm %s already filed a different maintenance record %s; records are not overwritten", m.Firm, m.ID),
+			Payload: m.Payload, Size: len(m.Payload)}, o == ingest.OutcomeConflict
+	}
+	j -= len(b.Maintenance)
+	if j < len(b.Inspections) {
+		in := &b.Inspections[j]
+		in.Outcome = o
+		return ingest.DeadLetter{Source: source(in.Source), Topic: in.Topic, Reason: ingest.ReasonConflict,
+			Detail:  fmt.Sprintf("agency %s already filed a different inspection %s; records are not overwritten", in.Agency, in.ID),
+			Payload: in.Payload, Size: len(in.Payload)}, o == ingest.OutcomeConflict
+	}
+	t := &b.Technicians[j-len(b.Inspections)]
+	t.Outcome = o
+	payload, _ := json.Marshal(t.Technician)
+	return ingest.DeadLetter{Source: "http", Topic: "POST /api/v1/ingest/technicians", Reason: ingest.ReasonTechnicianOfOtherFirm,
+		Detail:  fmt.Sprintf("technician %s is registered with another firm for a period overlapping %s", t.CertificateNo, t.EmployedFrom),
+		Payload: payload, Size: len(payload)}, o == ingest.OutcomeConflict
 }
 
 // cleanText makes s storable as text (valid UTF-8, no NUL): a dead letter
@@ -400,18 +565,44 @@ func insertDeadLetters(ctx context.Context, tx pgx.Tx, dl []ingest.DeadLetter) e
 	if len(dl) == 0 {
 		return nil
 	}
+	bound := func(p []byte) []byte {
+		if len(p) > ingest.MaxPayload {
+			p = p[:ingest.MaxPayload]
+		}
+		if p == nil {
+			p = []byte{}
+		}
+		return p
+	}
+	// A retained message comes again with every new subscription: keep
+	// it only when no dead letter holds the same topic and payload.
+	var plain []ingest.DeadLetter
+	pb := &pgx.Batch{}
+	for _, d := range dl {
+		if !d.Retained {
+			plain = append(plain, d)
+			continue
+		}
+		sum := sha256.Sum256(d.Payload)
+		pb.Queue(`INSERT INTO dead_letters (source, topic, reason, detail, payload, payload_size, retained, payload_sha256)
+			SELECT $1, $2, $3, $4, $5, $6, true, $7
+			WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE payload_sha256 = $7 AND topic = $2)`,
+			d.Source, cleanText(d.Topic), d.Reason, cleanText(d.Detail), bound(d.Payload), int32(d.Size), sum[:])
+	}
+	if pb.Len() > 0 {
+		if err := tx.SendBatch(ctx, pb).Close(); err != nil {
+			return fmt.Errorf("insert retained dead letters: %w", MapErr(err))
+		}
+	}
+	if len(plain) == 0 {
+		return nil
+	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"dead_letters"},
-		[]string{"source", "topic", "reason", "detail", "payload", "payload_size"},
-		pgx.CopyFromSlice(len(dl), func(i int) ([]any, error) {
-			d := dl[i]
-			p := d.Payload
-			if len(p) > ingest.MaxPayload {
-				p = p[:ingest.MaxPayload]
-			}
-			if p == nil {
-				p = []byte{}
-			}
-			return []any{d.Source, cleanText(d.Topic), d.Reason, cleanText(d.Detail), p, int32(d.Size)}, nil
+		[]string{"source", "topic", "reason", "detail", "payload", "payload_size", "payload_sha256"},
+		pgx.CopyFromSlice(len(plain), func(i int) ([]any, error) {
+			d := plain[i]
+			sum := sha256.Sum256(d.Payload)
+			return []any{d.Source, cleanText(d.Topic), d.Reason, cleanText(d.Detail), bound(d.Payload), int32(d.Size), sum[:]}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("insert dead letters: %w", MapErr(err))

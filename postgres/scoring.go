@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"lifttrust/fleet"
 	"lifttrust/scoring"
 )
 
@@ -135,8 +136,8 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 			rows, err = tx.Query(ctx, `
 				SELECT e.id, e.lift_code, e.code, e.raised_at, coalesce(e.cause, '') FROM events e
 				WHERE e.lift_code IN (`+firmLiftsSQL+`) AND e.raised_at >= $4 AND e.raised_at < $5
-				  AND e.code BETWEEN 1 AND 10 AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
-				uscc, endDate, startDate, p.Start, p.End)
+				  AND e.code = ANY($6) AND e.cause IS DISTINCT FROM 'misuse' AND e.cause IS DISTINCT FROM 'external'`,
+				uscc, endDate, startDate, p.Start, p.End, fleet.ReliabilityCodes())
 			if err != nil {
 				return fmt.Errorf("faults: %w", MapErr(err))
 			}
@@ -201,6 +202,24 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 		})
 		if err != nil {
 			return fmt.Errorf("penalties: %w", MapErr(err))
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT id::text, lift_code, checked_on, overall, failed_items FROM spotcheck_results
+			WHERE firm_uscc = $1 AND checked_on >= $2::date AND checked_on < $3::date`, uscc, startDate, endDate)
+		if err != nil {
+			return fmt.Errorf("spot checks: %w", MapErr(err))
+		}
+		var sc scoring.SpotCheck
+		var overall string
+		var checked time.Time
+		_, err = pgx.ForEachRow(rows, []any{&sc.ID, &sc.Lift, &checked, &overall, &sc.FailedItems}, func() error {
+			sc.On, sc.Failed = localDate(checked), overall == "fail"
+			in.SpotChecks = append(in.SpotChecks, sc)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("spot checks: %w", MapErr(err))
 		}
 
 		rows, err = tx.Query(ctx, `SELECT record_kind, record_id, indicator FROM appeals WHERE firm_uscc = $1 AND status = 'accepted'`, uscc)

@@ -205,9 +205,13 @@ func (s *seedLoad) loadReference(ctx context.Context, f *seed.Fleet) error {
 		t.rows = append(t.rows, []any{x.USCC, x.Name, x.District, x.Address, x.Phone, x.SafetyManager, f.Opts.Now})
 	}
 	tables = append(tables, t)
-	t = table{name: "technicians", cols: []string{"certificate_no", "firm_uscc", "name_masked", "certified", "cert_expires"}}
-	for _, x := range f.Technicians {
-		t.rows = append(t.rows, []any{x.Certificate, x.Firm, x.NameMasked, x.Certified, x.CertExpires})
+	t = table{name: "technicians", cols: []string{"certificate_no", "firm_uscc", "name_masked", "certified", "cert_expires", "employed_from"}}
+	for i, x := range f.Technicians {
+		// Hired 5 to 8 years ago: before every record the seed writes
+		// (records are kept 5 years), so ingest's registry check
+		// (technicians at the visit's time) admits the simulator's visits.
+		hired := f.Opts.Now.AddDate(-5-i%4, -i%12, 0)
+		t.rows = append(t.rows, []any{x.Certificate, x.Firm, x.NameMasked, x.Certified, x.CertExpires, time.Date(hired.Year(), hired.Month(), hired.Day(), 0, 0, 0, 0, time.UTC)})
 	}
 	tables = append(tables, t)
 	t = table{name: "lifts", cols: []string{"registration_code", "device_code", "district_code", "address", "building", "lift_no", "installed_on", "floors", "rated_speed", "rated_load", "use_unit_uscc", "firm_uscc", "iot_connected", "created_at"}}
@@ -273,7 +277,8 @@ func (s *seedLoad) checkReference(ctx context.Context, f *seed.Fleet) error {
 	return nil
 }
 
-// loadUsers creates the demo firm user and inspector unless they exist.
+// loadUsers creates the demo firm user and inspector unless they exist,
+// and lets the inspector check every district.
 func (s *seedLoad) loadUsers(ctx context.Context, firm, password string) error {
 	if password == "" {
 		password = seed.DefaultDemoPassword
@@ -299,6 +304,15 @@ func (s *seedLoad) loadUsers(ctx context.Context, firm, password string) error {
 			}
 			s.add("users", tag.RowsAffected())
 		}
+		// The demo inspector may check every district, so that a demo
+		// spot-check plan has someone to send.
+		tag, err := tx.Exec(ctx, `INSERT INTO inspector_districts (user_id, district_code)
+			SELECT u.id, d.code FROM users u CROSS JOIN districts d WHERE u.username = $1 AND u.role = 'inspector'
+			ON CONFLICT DO NOTHING`, seed.DemoInspectorUser)
+		if err != nil {
+			return fmt.Errorf("seed inspector districts: %w", MapErr(err))
+		}
+		s.add("inspector_districts", tag.RowsAffected())
 		return nil
 	})
 }

@@ -1,14 +1,21 @@
 package qrcodes
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+
+	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/sync/errgroup"
 )
 
 const base = "https://lift.example.gov.cn"
@@ -111,15 +118,78 @@ func BenchmarkLabelsSVG(b *testing.B)  { benchGenerate(b, FormatSVG) }
 func BenchmarkLabelsHTML(b *testing.B) { benchGenerate(b, FormatHTML) }
 
 // benchGenerate reports labels per second over all cores, writing real
-// files, as `lifttrust qr` does.
+// files into a new directory each time, as `lifttrust qr --out DIR` does
+// (overwriting would time the file system freeing the old blocks).
 func benchGenerate(b *testing.B, format string) {
 	labels := sample(2100)
 	dir := b.TempDir()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Generate(context.Background(), labels, Options{Out: dir, Format: format}); err != nil {
+		out := filepath.Join(dir, strconv.Itoa(i))
+		if _, err := Generate(context.Background(), labels, Options{Out: out, Format: format}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(labels)*b.N)/b.Elapsed().Seconds(), "labels/s")
+}
+
+// BenchmarkEncode is the true limit for the label benchmarks: the bare QR
+// encode (error correction High, mask selection, bitmap) of the same URLs
+// on all cores, writing nothing.
+func BenchmarkEncode(b *testing.B) {
+	labels := sample(2100)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for _, l := range labels {
+			g.Go(func() error {
+				q, err := qrcode.New(l.URL, qrcode.High)
+				if err != nil {
+					return err
+				}
+				_ = q.Bitmap()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(labels)*b.N)/b.Elapsed().Seconds(), "labels/s")
+}
+
+// The hand-written PNG must be a PNG any decoder reads, pixel for pixel
+// the QR bitmap scaled: image/png is the independent reader here.
+func TestPNGMatchesTheBitmapPixelForPixel(t *testing.T) {
+	url := PageURL(base, "31103101152020010001")
+	q, err := qrcode.New(url, qrcode.High)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm := q.Bitmap()
+	for _, size := range []int{600, 100, 1, 333} {
+		t.Run(fmt.Sprintf("%d px", size), func(t *testing.T) {
+			data, err := PNG(url, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("image/png cannot read it: %v", err)
+			}
+			scale := max(size/len(bm), 1)
+			if w := img.Bounds().Dx(); w != len(bm)*scale || img.Bounds().Dy() != w {
+				t.Fatalf("size %v, want %d square", img.Bounds(), len(bm)*scale)
+			}
+			for y := 0; y < img.Bounds().Dy(); y++ {
+				for x := 0; x < img.Bounds().Dx(); x++ {
+					r, _, _, _ := img.At(x, y).RGBA()
+					if dark := r == 0; dark != bm[y/scale][x/scale] {
+						t.Fatalf("pixel (%d,%d) dark=%v, module dark=%v", x, y, dark, bm[y/scale][x/scale])
+					}
+				}
+			}
+		})
+	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Parts are the groups of a firm's records that a one-firm run reads or
-// carries forward. Contracts, complaints, penalties and the firm's own
-// row are small and always read.
+// carries forward. Contracts, complaints, penalties, spot checks and the
+// firm's own row are small and always read.
 type Parts uint8
 
 // The parts and the indicators each one feeds.
@@ -83,7 +83,7 @@ next:
 }
 
 // PartOf is the part an evidence record of kind belongs to, 0 for the
-// always-read ones (complaints, penalties, the firm).
+// always-read ones (complaints, penalties, spot checks, the firm).
 func PartOf(kind string) Parts {
 	switch kind {
 	case KindMaintenance, KindLift:

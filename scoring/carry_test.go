@@ -80,10 +80,10 @@ func TestParts(t *testing.T) {
 	for _, p := range []Parts{Visits, Inspections, Faults, Entrapments} {
 		n += len(p.Indicators())
 	}
-	if n != len(AllParts.Indicators()) || n != len(Indicators)-2 {
-		t.Errorf("parts cover %d indicators; want every indicator but the two deductions, each once", n)
+	if n != len(AllParts.Indicators()) || n != len(Indicators)-3 {
+		t.Errorf("parts cover %d indicators; want every indicator but the always-read ones (two deductions, spot checks), each once", n)
 	}
-	if PartOf(KindLift) != Visits || PartOf(KindEvent) != Faults || PartOf(KindPenalty) != 0 {
+	if PartOf(KindLift) != Visits || PartOf(KindEvent) != Faults || PartOf(KindPenalty) != 0 || PartOf(KindSpotCheck) != 0 {
 		t.Error("PartOf maps record kinds wrongly")
 	}
 }

@@ -90,6 +90,23 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 	return run, rs, nil
 }
 
+// ScoreAsOf scores every firm for the rolling year ending at at, without
+// storing anything: what the scores would have been then. The risk
+// forecast's time-split validation uses it, so that a lift's firm score
+// as a feature knows nothing of the months it is tested on.
+func (e *Engine) ScoreAsOf(ctx context.Context, at time.Time) ([]Result, error) {
+	p := RollingYear(at)
+	firms, err := e.Store.Firms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list firms: %w", err)
+	}
+	ms, _, err := e.measure(ctx, firms, p)
+	if err != nil {
+		return nil, err
+	}
+	return Score(ms, NewBaseline(ms)), nil
+}
+
 // ScoreFirms rescores some firms against the baseline of the latest full
 // run (a full run is made instead when there is none), ranking them among
 // every other firm's latest score. Trigger "event" reads each firm's
@@ -336,6 +353,14 @@ func Checksum(in FirmInput) []byte {
 		h.str("P", p.ID, p.Lift, p.Kind)
 		h.time(p.Decided)
 		h.bool(p.Revoked)
+	}
+	scs := append([]SpotCheck(nil), in.SpotChecks...)
+	sort.Slice(scs, func(i, j int) bool { return scs[i].ID < scs[j].ID })
+	for _, c := range scs {
+		h.str("S", c.ID, c.Lift)
+		h.time(c.On)
+		h.bool(c.Failed)
+		h.strs(c.FailedItems)
 	}
 	ex := append([]Exclusion(nil), in.Excluded...)
 	sort.Slice(ex, func(i, j int) bool {

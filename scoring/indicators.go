@@ -67,6 +67,7 @@ const (
 	IndFirstPassFail     = "inspection_not_first_pass"
 	IndInspectionFail    = "inspection_failed"
 	IndInspectionOverdue = "inspection_overdue"
+	IndSpotCheckFailed   = "spot_check_failed"
 	IndFaultRatio        = "fault_ratio"
 	IndRepeatFaults      = "repeat_faults"
 	IndEntrapmentRatio   = "entrapment_ratio"
@@ -77,9 +78,41 @@ const (
 	IndPenalties         = "penalties"
 )
 
-// Indicators is model v2: weights sum to 100 over the five dimensions, plus
-// capped deductions. docs/scoring.md gives the reason for every number.
+// Indicators is model v3: v2 plus the regulator's spot checks in the
+// inspection dimension, with five points moved to them from indicators
+// that observe the same thing less directly. Weights sum to 100 over the
+// five dimensions, plus capped deductions. docs/scoring.md gives the
+// reason for every number.
 var Indicators = []Indicator{
+	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 16, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", Prior: 1825},
+	{Key: IndPeriodicItems, Dim: DimTimeliness, Kind: proportion, Weight: 8, Good: 5, Bad: 50, Scale: 100, Unit: "% of due items missing", Prior: 8},
+
+	{Key: IndUncorroborated, Dim: DimAuthenticity, Kind: proportion, Weight: 10, Good: 2, Bad: 20, Scale: 100, Unit: "% of IoT visits without 检修 mode", Prior: 30},
+	{Key: IndShortVisits, Dim: DimAuthenticity, Kind: proportion, Weight: 6, Good: 1, Bad: 15, Scale: 100, Unit: "% of visits too short", Prior: 30},
+	{Key: IndDoubleBooked, Dim: DimAuthenticity, Kind: proportion, Weight: 4, Good: 0.2, Bad: 5, Scale: 100, Unit: "% of visits overlapping elsewhere", Prior: 30},
+	{Key: IndNotCountersigned, Dim: DimAuthenticity, Kind: proportion, Weight: 2, Good: 2, Bad: 30, Scale: 100, Unit: "% of visits not countersigned", Prior: 30},
+	{Key: IndOverloaded, Dim: DimAuthenticity, Kind: proportion, Weight: 2, Good: 1, Bad: 30, Scale: 100, Unit: "% of visits by overloaded technicians", Prior: 30},
+
+	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 6, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", Prior: 5},
+	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", Prior: 5},
+	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", Prior: 1825},
+	{Key: IndSpotCheckFailed, Dim: DimInspection, Kind: proportion, Weight: 5, Good: 5, Bad: 35, Scale: 100, Unit: "% of spot-checked lifts failed", Prior: 5},
+
+	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", Prior: 3},
+	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", Prior: 1825},
+	{Key: IndEntrapmentRatio, Dim: DimReliability, Kind: ratio, Weight: 6, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected entrapments", Prior: 3},
+
+	{Key: IndLateArrival, Dim: DimEmergency, Kind: proportion, Weight: 9, Good: 0, Bad: 20, Scale: 100, Unit: "% of entrapments reached late", Prior: 5},
+	{Key: IndArrivalTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 12, Bad: 30, Scale: 1, Unit: "minutes", Prior: 5},
+	{Key: IndRescueTime, Dim: DimEmergency, Kind: mean, Weight: 3, Good: 5, Bad: 20, Scale: 1, Unit: "minutes", Prior: 5},
+
+	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", Prior: 3650},
+	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", Prior: 3650},
+}
+
+// IndicatorsV2 is model v2, kept so that runs stored under it can be
+// explained with the weights they used (see ModelIndicators).
+var IndicatorsV2 = []Indicator{
 	{Key: IndLateVisits, Dim: DimTimeliness, Kind: proportion, Weight: 17, Good: 0.5, Bad: 10, Scale: 100, Unit: "% of lift-days overdue", Prior: 1825},
 	{Key: IndPeriodicItems, Dim: DimTimeliness, Kind: proportion, Weight: 8, Good: 5, Bad: 50, Scale: 100, Unit: "% of due items missing", Prior: 8},
 
@@ -103,6 +136,18 @@ var Indicators = []Indicator{
 
 	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", Prior: 3650},
 	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", Prior: 3650},
+}
+
+// ModelIndicators returns the indicator table of a model version; ok is
+// false for a version this binary does not know.
+func ModelIndicators(version string) ([]Indicator, bool) {
+	switch version {
+	case ModelVersion:
+		return Indicators, true
+	case "v2":
+		return IndicatorsV2, true
+	}
+	return nil, false
 }
 
 var indicatorIndex = func() map[string]int {

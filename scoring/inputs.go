@@ -1,4 +1,4 @@
-// Package scoring is the maintenance-firm credit model (model v2, see
+// Package scoring is the maintenance-firm credit model (model v3, see
 // docs/scoring.md). It is pure Go over plain inputs: package postgres loads
 // a firm's records into a FirmInput, Measure turns them into counts and
 // evidence, NewBaseline pools all firms' counts into the city means used
@@ -14,7 +14,7 @@ import (
 
 // ModelVersion is stored with every run; change it whenever a formula,
 // weight or threshold changes, so old scores stay explainable.
-const ModelVersion = "v2"
+const ModelVersion = "v3"
 
 // Shanghai is the local time zone for dates and working days. A fixed zone
 // (China has no daylight saving) keeps the model independent of tzdata.
@@ -58,6 +58,9 @@ type FirmInput struct {
 	Entrapments []Entrapment
 	Complaints  []Complaint
 	Penalties   []Penalty
+	// SpotChecks are the regulator's spot checks of the firm's lifts in
+	// the period (the firm that maintained the lift on the day).
+	SpotChecks []SpotCheck
 	// Excluded records: accepted appeals. An excluded record costs no points.
 	Excluded []Exclusion
 }
@@ -141,6 +144,15 @@ type Penalty struct {
 	Revoked bool
 }
 
+// SpotCheck is a regulator's spot check of one lift (package spotcheck).
+type SpotCheck struct {
+	ID          string
+	Lift        string
+	On          time.Time
+	Failed      bool
+	FailedItems []string
+}
+
 // Exclusion removes one record from scoring (an accepted appeal). An empty
 // Indicator excludes the record from every indicator.
 type Exclusion struct {
@@ -157,6 +169,7 @@ const (
 	KindPenalty     = "penalty"
 	KindLift        = "lift"
 	KindFirm        = "firm"
+	KindSpotCheck   = "spot_check"
 )
 
 // VetoPenaltyKinds put a firm straight into grade D.

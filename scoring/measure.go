@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"lifttrust/fleet"
 )
 
 // Count is one indicator's raw tally for a firm: Bad units out of Exposure
@@ -70,7 +72,7 @@ func Measure(in FirmInput, p Period, cfg Config) Measures {
 		// Room for about one candidate per record: growing a slice of
 		// 300,000 evidence structs by doubling was a tenth of a large
 		// firm's time.
-		Evidence: make([]Evidence, 0, len(in.Visits)/4+len(in.Faults)*5/4+len(in.Entrapments)*2+len(in.Inspections)/4+len(in.Complaints)+len(in.Penalties))}
+		Evidence: make([]Evidence, 0, len(in.Visits)/4+len(in.Faults)*5/4+len(in.Entrapments)*2+len(in.Inspections)/4+len(in.Complaints)+len(in.Penalties)+len(in.SpotChecks))}
 	excl := newExclusions(in.Excluded)
 	add := func(ind string, e Evidence) {
 		if excl.has(e.Kind, e.ID, ind) {
@@ -119,6 +121,7 @@ func Measure(in FirmInput, p Period, cfg Config) Measures {
 	}
 	measureAuthenticity(in, p, add, expose)
 	measureInspections(in, lifts, byLift, p, inContract, add, expose)
+	measureSpotChecks(in, p, add, expose)
 	m.measureReliability(in, lifts, byLift, p, inContract, excl, add, expose)
 	measureEmergency(in, p, cfg, excl, add, tally, expose)
 	measureDeductions(in, p, m.LiftDays, add, expose)
@@ -373,6 +376,25 @@ func measureInspections(in FirmInput, lifts []string, byLift map[string][]segmen
 	}
 }
 
+// measureSpotChecks: the share of the firm's spot-checked lifts that
+// failed. The loader gives the checks of lifts the firm maintained on the
+// day; exposure is checks, so a firm checked twice is shrunk hard toward
+// its prior and one failure among two checks does not sink it.
+func measureSpotChecks(in FirmInput, p Period, add func(string, Evidence), expose func(string, float64)) {
+	cs := append([]SpotCheck(nil), in.SpotChecks...)
+	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].On, cs[i].ID, cs[j].On, cs[j].ID) })
+	for _, c := range cs {
+		if !within(c.On, p) {
+			continue
+		}
+		expose(IndSpotCheckFailed, 1)
+		if c.Failed {
+			add(IndSpotCheckFailed, Evidence{Kind: KindSpotCheck, ID: c.ID, Lift: c.Lift, At: c.On, Weight: 1,
+				Detail: map[string]any{"failed_items": append([]string{}, c.FailedItems...)}})
+		}
+	}
+}
+
 // AgeBand puts a lift's age into five-year bands up to 20+.
 func AgeBand(installed, at time.Time) int {
 	years := at.Sub(installed).Hours() / 24 / 365.25
@@ -413,7 +435,7 @@ func (m *Measures) measureReliability(in FirmInput, lifts []string, byLift map[s
 
 	faultsByLift := map[string][]Fault{}
 	for _, f := range in.Faults {
-		if f.Code >= 1 && f.Code <= 10 && countsAgainst(f.Cause) && within(f.Raised, p) && inContract(f.Lift, f.Raised) &&
+		if fleet.FaultCode(f.Code).CountsTowardReliability() && countsAgainst(f.Cause) && within(f.Raised, p) && inContract(f.Lift, f.Raised) &&
 			(len(excl) == 0 || !excl.has(KindEvent, EventRecordID(f.Lift, f.ID), "")) {
 			faultsByLift[f.Lift] = append(faultsByLift[f.Lift], f)
 		}

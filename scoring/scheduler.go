@@ -33,6 +33,11 @@ type Scheduler struct {
 	// run (postgres.DB.TryLock), so that of several instances one scores
 	// the city and the others skip; ok is false when another holds it.
 	Lock func(ctx context.Context, name string) (unlock func(), ok bool, err error)
+	// Observe, when set, hears of every run this instance made when it
+	// ends: a full run or some firms, how long it took, and its error (nil
+	// on success). serve turns it into metrics; runs cut short by shutdown
+	// and full runs skipped for another instance's lock are not reported.
+	Observe func(full bool, took time.Duration, err error)
 }
 
 // maxPending bounds the firms waiting for a rescore; past it the next
@@ -113,8 +118,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				continue
 			}
 			trigger := "daily"
+			start := time.Now()
 			_, _, err = s.Engine.ScoreAll(ctx, trigger)
 			unlock()
+			s.observe(ctx, true, start, err)
 			if err != nil && ctx.Err() == nil {
 				s.Log.Error("full scoring run failed; retrying in 5 minutes", "err", err)
 				if retry != nil {
@@ -138,7 +145,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			flush = nil
 			changed := maps.Clone(pending)
 			clear(pending)
-			if _, _, err := s.Engine.ScoreChanged(ctx, changed); err != nil && ctx.Err() == nil {
+			start := time.Now()
+			_, _, err := s.Engine.ScoreChanged(ctx, changed)
+			s.observe(ctx, false, start, err)
+			if err != nil && ctx.Err() == nil {
 				s.Log.Error("rescoring firms failed", "firms", slices.Sorted(maps.Keys(changed)), "err", err)
 			}
 		}
@@ -186,6 +196,12 @@ func ParseScoreNeed(entry string) (ScoreNeed, error) {
 		return ScoreNeed{}, err
 	}
 	return ScoreNeed{USCC: u, Read: ps}, nil
+}
+
+func (s *Scheduler) observe(ctx context.Context, full bool, start time.Time, err error) {
+	if s.Observe != nil && ctx.Err() == nil {
+		s.Observe(full, time.Since(start), err)
+	}
 }
 
 func (s *Scheduler) lock(ctx context.Context) (func(), bool, error) {

@@ -339,3 +339,13 @@ func TestScoreEvidenceCap(t *testing.T) {
 		}
 	})
 }
+
+func TestQualitySpearman(t *testing.T) {
+	rs := []Result{{USCC: "a", Rank: 1}, {USCC: "b", Rank: 2}, {USCC: "c", Rank: 3}, {USCC: "d", Rank: 4}}
+	if got := QualitySpearman(rs, map[string]float64{"a": 0.9, "b": 0.8, "c": 0.3, "d": 0.1}); got != 1 {
+		t.Errorf("ranks follow quality: ρ %v, want 1", got)
+	}
+	if got := QualitySpearman(rs, map[string]float64{"a": 0.1, "b": 0.3, "c": 0.8, "d": 0.9}); got != -1 {
+		t.Errorf("ranks against quality: ρ %v, want -1", got)
+	}
+}

@@ -102,6 +102,22 @@ func Validate(rs []Result, profiles map[string]string, fakes []string) Validatio
 	return v
 }
 
+// QualitySpearman is ρ(latent quality, score) over the firms with both
+// (the synthetic fleet's continuous truth; goal ≥ 0.9). Ranking follows
+// the score as readers see it, with vetoed firms below every other.
+func QualitySpearman(rs []Result, quality map[string]float64) float64 {
+	var xs, ys []float64
+	for _, r := range rs {
+		q, ok := quality[r.USCC]
+		if !ok {
+			continue
+		}
+		xs = append(xs, q)
+		ys = append(ys, -float64(r.Rank))
+	}
+	return Spearman(xs, ys)
+}
+
 // Spearman is the rank correlation of xs and ys (average ranks for ties);
 // NaN when fewer than three pairs or a constant series.
 func Spearman(xs, ys []float64) float64 {

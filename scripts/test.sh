@@ -2,7 +2,7 @@
 # The whole test suite, as README.md and .ci/run call it. Works on a fresh
 # Debian machine with Go, as root, with no stdin (CI=true): installs and
 # starts what the tests need when it is missing or down (PostgreSQL,
-# Mosquitto, Chromium, zbarimg), then runs gofmt, go vet, go test -race and a
+# Mosquitto, Chromium, zbarimg, promtool), then runs gofmt, go vet, go test -race and a
 # short fuzz run. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +53,8 @@ echo "Mosquitto: $(mosquitto -h 2>/dev/null | head -1)"
 # A real browser for the page tests, and an independent QR decoder.
 need_pkg chromium chromium chromium-driver
 need_pkg zbarimg zbar-tools
+# promtool checks the alert rules and the dashboard's queries.
+need_pkg promtool prometheus
 echo "Chromium: $(chromium --version 2>/dev/null || echo missing)"
 
 say "gofmt"

@@ -20,6 +20,14 @@
 // offline), and size does not predict the profile: every size band has
 // poor or fraudulent firms, and some of the largest firms are excellent.
 //
+// Truth.Quality gives every firm a latent quality in [0, 1], higher is
+// better, drawn within its profile's range (poor 0.05-0.30, fraudulent
+// 0.30-0.50, good 0.50-0.85, excellent 0.85-1); within a profile the
+// firm's neglect scales with it (quality.go). Truth.SpotFail gives every
+// lift the planted probability that a regulator's spot check finds a failed
+// item, from its firm's quality, its age and a latent wear that also
+// raises its fault rate.
+//
 // Truth.FakeVisits lists, sorted, the ids of the maintenance records that
 // record a visit that did not happen as filed. Each one is detectable from
 // the data alone, by one of three tests:

@@ -29,8 +29,10 @@ type Firm struct {
 	SeriousViolator               bool
 	Lifts                         int // lifts under contract at Now
 	profile                       string
-	techs                         []int    // indices into Fleet.Technicians, in pairs 2k, 2k+1
-	roster                        []member // the firm's lifts by position: see placeCrews
+	quality                       float64   // latent, in [0, 1]: see quality.go
+	beh                           behaviour // the profile's behaviour scaled to quality
+	techs                         []int     // indices into Fleet.Technicians, in pairs 2k, 2k+1
+	roster                        []member  // the firm's lifts by position: see placeCrews
 }
 
 // Agency is an inspection agency (检验机构).
@@ -65,8 +67,9 @@ type Lift struct {
 	age     float64 // years at Now
 	agency  int
 	segs    []segment
-	partner int   // another site of the same firm, for overlap fakes; -1 none
-	site    int64 // use unit index << 20 | building: one per site, in site order
+	wear    float64 // latent condition: factor on fault rates (quality.go)
+	partner int     // another site of the same firm, for overlap fakes; -1 none
+	site    int64   // use unit index << 20 | building: one per site, in site order
 }
 
 // segment is a period in which one firm maintained a lift.
@@ -135,6 +138,8 @@ func Generate(opts Options) (*Fleet, error) {
 	f.placeCrews()
 	f.genContracts()
 	f.genPenalties(r)
+	f.drawQualities()
+	f.drawWear()
 	return f, nil
 }
 
@@ -729,13 +734,19 @@ func dateOf(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Truth returns the planted profiles. FakeVisits is left empty: it is the
+// Truth returns the planted profiles, latent qualities and spot-check
+// failure probabilities. FakeVisits is left empty: it is the
 // union of History(i).FakeVisits over all lifts, which postgres.LoadSeed
 // collects while it draws them.
 func (f *Fleet) Truth() Truth {
-	t := Truth{Profiles: make(map[string]string, len(f.Firms))}
+	t := Truth{Profiles: make(map[string]string, len(f.Firms)), Quality: make(map[string]float64, len(f.Firms)),
+		SpotFail: make(map[string]float64, len(f.Lifts))}
 	for _, fm := range f.Firms {
 		t.Profiles[fm.USCC] = fm.profile
+		t.Quality[fm.USCC] = fm.quality
+	}
+	for i, l := range f.Lifts {
+		t.SpotFail[l.Code] = f.SpotFail(i)
 	}
 	return t
 }

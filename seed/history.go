@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"lifttrust/fleet"
 )
 
 // MaintenanceRecord is a row of maintenance_records.
@@ -148,7 +150,7 @@ func (g *histGen) firmAt(t time.Time) int {
 
 func (g *histGen) beh(t time.Time) (behaviour, int) {
 	fi := g.firmAt(t)
-	return behaviours[g.f.Firms[fi].profile], fi
+	return g.f.Firms[fi].beh, fi
 }
 
 // minutes converts to a duration rounded to the second: PostgreSQL keeps
@@ -405,7 +407,7 @@ func (g *histGen) faults() {
 		return
 	}
 	b0, _ := g.beh(g.now)
-	n := poisson(r, 1.5*(1+g.l.age/12)*b0.faults*g.years())
+	n := poisson(r, 1.5*(1+g.l.age/12)*b0.faults*g.l.wear*g.years())
 	repairs := 0
 	for k := 0; k < n; k++ {
 		at := g.randomTime()
@@ -413,13 +415,15 @@ func (g *histGen) faults() {
 		for rep := 0; rep < 4 && at.Before(g.now.Add(-time.Hour)); rep++ {
 			b, _ := g.beh(at)
 			clear := minutes(clamp(math.Exp(3+r.NormFloat64()), 3, 600))
-			if code == 90 {
+			if fleet.FaultCode(code).IsAlarm() {
 				clear = minutes(1 + r.Float64()*9)
 			}
 			ev := Event{Lift: l.Code, ID: g.eventID(at), Code: code, RaisedAt: at, ClearedAt: at.Add(clear),
 				Floor: 1 + r.IntN(l.Floors), Cause: g.cause(b), ReceivedAt: at.Add(time.Second)}
 			g.h.Events = append(g.h.Events, ev)
-			if (code == 1 || code == 4 || code == 5 || code == 7 || code == 8 || code == 9 || code == 10) && r.Float64() < 0.6 {
+			// A worn lift has more faults, not more repair visits: the
+			// extra faults are the kind cleared by a reset.
+			if (code == 1 || code == 4 || code == 5 || code == 7 || code == 8 || code == 9 || code == 10) && r.Float64() < 0.6/max(l.wear, 1) {
 				g.repair(repairs, at.Add(minutes(20+r.Float64()*70)))
 				repairs++
 			}
@@ -478,7 +482,7 @@ func (g *histGen) entrapments() {
 	draws := []draw{
 		{"misuse", poisson(r, base*0.53)},
 		{"external", poisson(r, base*0.12)},
-		{"equipment", poisson(r, base*0.27*b0.faults)},
+		{"equipment", poisson(r, base*0.27*b0.faults*l.wear)},
 		{"maintenance", poisson(r, base*0.08*b0.maintCause/0.08)},
 	}
 	n := 0

@@ -93,7 +93,7 @@ func (f *Fleet) crewOf(fi, pos int) (crew, int) {
 	c := crew{
 		firm: fi, pair: k, first: first, size: ceilDiv((k+1)*m, pairs) - first,
 		anchor: time.Date(y, mo, d-cycleDays+(fi*5+k*3)%cycleDays, 0, 0, 0, 0, shanghai),
-		b:      behaviours[fm.profile],
+		b:      fm.beh,
 	}
 	return c, pos - first
 }

@@ -307,7 +307,9 @@ func TestBehaviourDrivesHistory(t *testing.T) {
 
 func TestTruthCSV(t *testing.T) {
 	tr := Truth{Profiles: map[string]string{"91310115M000100Y43": Good, "91350100M000100Y43": Fraudulent},
-		FakeVisits: []string{"MR31103101152020010001007", "MR31103101152020010001003X"}}
+		FakeVisits: []string{"MR31103101152020010001007", "MR31103101152020010001003X"},
+		Quality:    map[string]float64{"91310115M000100Y43": 0.7312, "91350100M000100Y43": 0.41},
+		SpotFail:   map[string]float64{"31103101152020010001": 0.0841}}
 	var buf bytes.Buffer
 	if err := WriteTruthCSV(&buf, tr); err != nil {
 		t.Fatal(err)
@@ -325,14 +327,74 @@ func TestTruthCSV(t *testing.T) {
 	if diff := cmp.Diff([]string{"MR31103101152020010001003X", "MR31103101152020010001007"}, back.FakeVisits); diff != "" {
 		t.Errorf("fake visits round trip (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff(tr.Quality, back.Quality); diff != "" {
+		t.Errorf("qualities round trip (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(tr.SpotFail, back.SpotFail); diff != "" {
+		t.Errorf("spot-check failure probabilities round trip (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(mustWrite(t, tr), "31103101152020010001,spot_fail:0.0841\n") {
+		t.Errorf("no spot_fail row in:\n%s", mustWrite(t, tr))
+	}
 	if old, err := ReadTruthCSV(strings.NewReader("uscc,profile\n91350100M000100Y43,poor\n")); err != nil || old.Profiles["91350100M000100Y43"] != Poor {
 		t.Errorf("a file of the older shape: %+v, %v", old, err)
 	}
-	for _, bad := range []string{"", "code,kind\nx,good\n", "id,truth\n91350100M000100Y43,superb\n"} {
+	for _, bad := range []string{"", "code,kind\nx,good\n", "id,truth\n91350100M000100Y43,superb\n",
+		"id,truth\n91350100M000100Y43,quality:high\n", "id,truth\n31103101152020010001,spot_fail:1.5\n"} {
 		if _, err := ReadTruthCSV(strings.NewReader(bad)); err == nil {
 			t.Errorf("ReadTruthCSV(%q) accepted", bad)
 		}
 	}
+}
+
+func mustWrite(t *testing.T, tr Truth) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteTruthCSV(&buf, tr); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// Latent quality is continuous, the profiles are labels over its ranges,
+// and the planted spot-check failure follows quality and condition.
+func TestLatentQualityAndSpotFail(t *testing.T) {
+	f := generate(t, "demo", 1)
+	tr := f.Truth()
+	t.Run("every firm's quality lies in its profile's range", func(t *testing.T) {
+		for _, fm := range f.Firms {
+			q, rg := tr.Quality[fm.USCC], qualityRanges[fm.profile]
+			if q < rg[0] || q >= rg[1] {
+				t.Errorf("%s %s: quality %.3f outside %v", fm.USCC, fm.profile, q, rg)
+			}
+		}
+	})
+	t.Run("worse firms within a profile neglect more", func(t *testing.T) {
+		lo, hi := behaviourFor(Poor, 0.06), behaviourFor(Poor, 0.29)
+		if lo.late <= hi.late || lo.inspFail <= hi.inspFail || lo.arrivalMean <= hi.arrivalMean {
+			t.Errorf("poor at 0.06 %+v vs at 0.29 %+v", lo, hi)
+		}
+		if b := behaviourFor(Good, 0.675); math.Abs(b.late-behaviours[Good].late) > 0.001 {
+			t.Errorf("a good firm mid-range is late %.4f, the profile %.4f", b.late, behaviours[Good].late)
+		}
+	})
+	t.Run("every lift has a spot-check failure probability, higher for worse firms", func(t *testing.T) {
+		sum, n := map[string]float64{}, map[string]int{}
+		for i, l := range f.Lifts {
+			p, ok := tr.SpotFail[l.Code]
+			if !ok || p <= 0 || p >= 1 {
+				t.Fatalf("%s: spot_fail %v, %v", l.Code, p, ok)
+			}
+			pr := f.Firms[l.segs[len(l.segs)-1].firm].profile
+			sum[pr] += f.SpotFail(i)
+			n[pr]++
+		}
+		mean := func(p string) float64 { return sum[p] / float64(n[p]) }
+		t.Logf("mean spot_fail: excellent %.3f good %.3f fraudulent %.3f poor %.3f", mean(Excellent), mean(Good), mean(Fraudulent), mean(Poor))
+		if !(mean(Excellent) < mean(Good) && mean(Good) < mean(Fraudulent) && mean(Fraudulent) < mean(Poor)) {
+			t.Error("mean spot_fail does not fall with quality")
+		}
+	})
 }
 
 func TestItemName(t *testing.T) {

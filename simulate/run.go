@@ -32,10 +32,15 @@ import (
 
 // Options configure a run.
 type Options struct {
-	BrokerURL string // tcp://host:port
-	ClientID  string // default: lifttrust-sim-<start time>
-	Prefix    string // deployment topic prefix, e.g. "t42/"
-	Rate      float64
+	BrokerURL string // tcp://host:port, or tcp://user:password@host:port
+	// Username and Password: a credential that may publish every kind
+	// (a service identity, lifttrust mqtt-user add --service simulator).
+	// User info in BrokerURL wins.
+	Username string
+	Password string
+	ClientID string // default: lifttrust-sim-<start time>
+	Prefix   string // deployment topic prefix, e.g. "t42/"
+	Rate     float64
 	// Duration bounds the run; 0 runs until ctx is cancelled.
 	Duration time.Duration
 	Seed     int64
@@ -110,13 +115,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		SetCleanSession(true).SetOrderMatters(false).SetAutoReconnect(true).
 		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
 		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(30 * time.Second)
+	if o.Username != "" {
+		co.SetUsername(o.Username).SetPassword(o.Password)
+	}
 	client := mqtt.NewClient(co)
 	ct := client.Connect()
 	if !ct.WaitTimeout(15*time.Second) || ct.Error() != nil {
-		return Report{}, fmt.Errorf("simulate: connect %s: %w", o.BrokerURL, errors.Join(ct.Error(), errTimeout(ct)))
+		return Report{}, fmt.Errorf("simulate: connect %s: %w", lifttrust.RedactURL(o.BrokerURL), errors.Join(ct.Error(), errTimeout(ct)))
 	}
 	defer client.Disconnect(250)
-	o.Log.Info("simulating", "lifts", len(o.Live.Lifts), "rate", o.Rate, "duration", o.Duration, "broker", o.BrokerURL, "prefix", o.Prefix)
+	o.Log.Info("simulating", "lifts", len(o.Live.Lifts), "rate", o.Rate, "duration", o.Duration, "broker", lifttrust.RedactURL(o.BrokerURL), "prefix", o.Prefix)
 
 	p := newPlayer(o.Live, o.Prefix, o.QoS, o.Seed, start)
 	acks := newAckCounter()

@@ -139,7 +139,7 @@ func newFixture(t testing.TB, cfg web.Config) *fixture {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	srv := api.New(api.Deps{Log: noLogs, Pages: pages})
+	srv := api.New(api.Deps{Log: noLogs, Site: pages})
 	return &fixture{db: db, pages: pages, srv: srv}
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"lifttrust"
 	"lifttrust/fleet"
 	"lifttrust/web/view"
 )
@@ -52,7 +53,13 @@ func TestEveryMessageIsInBothLanguages(t *testing.T) {
 	for _, g := range []string{"A", "B", "C", "D"} {
 		keys = append(keys, "grade_"+g)
 	}
-	for _, e := range []string{"err_404", "err_400", "err_page", "err_report", "err_firm", "err_429", "err_403", "err_500"} {
+	// Every key of the one error table, and the page-specific not-found
+	// and format errors.
+	errKeys := []string{"err_404", "err_400", "err_page", "err_report", "err_firm", lifttrust.Internal.Key, lifttrust.KindByStatus(405).Key}
+	for _, k := range lifttrust.Kinds {
+		errKeys = append(errKeys, k.Key)
+	}
+	for _, e := range errKeys {
 		keys = append(keys, e+"_title", e+"_body")
 	}
 	for _, k := range keys {

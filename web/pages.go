@@ -15,7 +15,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"net/url"
@@ -25,10 +24,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +80,8 @@ type Pages struct {
 	frames frames
 	hbs    hbPieces
 
+	limits *windowLimits
+
 	missMu sync.Mutex
 	misses map[string]time.Time // codes recently found unknown (bounded)
 }
@@ -88,7 +89,7 @@ type Pages struct {
 var (
 	pageRenders = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "lifttrust", Name: "page_renders_total",
-		Help: "Passenger pages rendered (cache misses), by reason.",
+		Help: "Passenger pages rendered (cache misses), by page.",
 	}, []string{"page"})
 	viewReloads = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "lifttrust", Name: "view_reloads_total",
@@ -99,6 +100,18 @@ var (
 		Help: "Passenger problem reports created, by category.",
 	}, []string{"category"})
 )
+
+// Known label values start at zero, so that rate() sees the first render
+// or report and the dashboard lists every category.
+func init() {
+	pageRenders.WithLabelValues("lift")
+	for _, k := range []string{"lift", "firm", "full"} {
+		viewReloads.WithLabelValues(k)
+	}
+	for _, c := range fleet.ReportCategories {
+		reportsCreated.WithLabelValues(c)
+	}
+}
 
 // New builds the pages over src. Call Run to load and follow the view.
 func New(cfg Config, src Source) *Pages {
@@ -130,25 +143,12 @@ func New(cfg Config, src Source) *Pages {
 		cfg.Now = time.Now
 	}
 	return &Pages{cfg: cfg, log: cfg.Log.With("component", "web"), src: src, view: view.New(),
-		cache: newPageCache(cfg.CacheBytes), misses: map[string]time.Time{}}
+		cache: newPageCache(cfg.CacheBytes), misses: map[string]time.Time{},
+		limits: newWindowLimits(cfg.ReportWindow)}
 }
 
 // View exposes the in-memory view (tests, JSON).
 func (p *Pages) View() *view.View { return p.view }
-
-// Register adds the HTML routes (listed in api/routes.go).
-func (p *Pages) Register(r fiber.Router) {
-	r.Get("/e/:code", p.liftPage)
-	r.Get("/e/:code/qr.png", p.qrPNG)
-	r.Get("/e/:code/qr.svg", p.qrSVG)
-	r.Get("/e/:code/report", p.reportForm)
-	r.Post("/e/:code/report", p.limiter("client", p.cfg.ReportsPerClient, func(c *fiber.Ctx) string { return c.IP() }),
-		p.limiter("lift", p.cfg.ReportsPerLift, func(c *fiber.Ctx) string { return "lift:" + c.Params("code") }),
-		p.submitReport)
-	r.Get("/t/:tracking", p.trackingPage)
-	r.Get("/f", p.firmsPage)
-	r.Get("/f/:uscc", p.firmPage)
-}
 
 // warm renders the default variant of every lift not yet cached, on all
 // cores but one, until ctx ends or the cache is full.
@@ -279,15 +279,15 @@ func (p *Pages) lookupLift(ctx context.Context, code string) (*view.Lift, *view.
 	return l, f, h, nil
 }
 
-// liftPage serves the passenger page from the cache, rendering it on a
+// LiftPage serves the passenger page from the cache, rendering it on a
 // miss: a new lift or firm snapshot (an event), or a live state that
 // changed with time alone (heartbeats stopped). The heartbeat time is
 // spliced in, so a page stays cached while heartbeats arrive.
-func (p *Pages) liftPage(c *fiber.Ctx) error {
+func (p *Pages) LiftPage(c *fiber.Ctx) error {
 	if c.Query("report") == "1" {
 		// The report section of the cached page is a lift-independent GET
 		// form that submits to the page's own URL.
-		return p.reportForm(c)
+		return p.ReportForm(c)
 	}
 	code := utils.CopyString(c.Params("code"))
 	v := p.variant(c)
@@ -424,32 +424,29 @@ func (p *Pages) sendPage(c *fiber.Ctx, status int, name string, pg *page) error 
 	return c.Status(status).Send(html)
 }
 
-// errorPage answers with a bilingual page carrying the emergency number:
-// 400 for a malformed identifier, 404 for an unknown one, and a generic
-// page (never the error text) for anything else.
+// errorPage answers with a bilingual page carrying the emergency number.
+// The status comes from the one error table (lifttrust.Kinds); what says
+// which page failed, so a 404 can say what was not found ("lift", "report",
+// "firm") and a 400 on a lift page explains the code's format.
 func (p *Pages) errorPage(c *fiber.Ctx, err error, what string) error {
 	v := p.variant(c)
 	pg := &page{Lang: v.lang, Large: v.large, Emergency: p.cfg.EmergencyNo}
-	status := fiber.StatusInternalServerError
-	key := "err_500"
+	k := lifttrust.KindOf(err)
+	key := k.Key
 	switch {
-	case errors.Is(err, lifttrust.ErrInvalid) && what == "lift":
-		status, key = fiber.StatusBadRequest, "err_400"
-	case errors.Is(err, lifttrust.ErrInvalid):
-		status, key = fiber.StatusBadRequest, "err_invalid"
-	case errors.Is(err, lifttrust.ErrNotFound):
-		status = fiber.StatusNotFound
-		key = map[string]string{"lift": "err_404", "report": "err_report", "firm": "err_firm", "": "err_page"}[what]
-	case errors.Is(err, lifttrust.ErrForbidden):
-		status, key = fiber.StatusForbidden, "err_403"
-	case errors.Is(err, errRateLimited):
-		status, key = fiber.StatusTooManyRequests, "err_429"
-	default:
+	case k.Status == fiber.StatusBadRequest && what == "lift":
+		key = "err_400"
+	case k.Status == fiber.StatusNotFound:
+		key = map[string]string{"lift": "err_404", "report": "err_report", "firm": "err_firm"}[what]
+		if key == "" {
+			key = "err_page"
+		}
+	case k.Status >= 500:
 		p.log.Error("page failed", "path", c.Path(), "err", err)
 	}
 	pg.ErrTitleZH, pg.ErrTitleEN = tr(langZH, key+"_title"), tr(langEN, key+"_title")
 	pg.ErrBodyZH, pg.ErrBodyEN = tr(langZH, key+"_body"), tr(langEN, key+"_body")
-	if key == "err_invalid" {
+	if k.Status == fiber.StatusBadRequest && key != "err_400" {
 		if msg := lifttrust.Message(err); msg != "" {
 			pg.ErrBodyZH, pg.ErrBodyEN = msg, msg
 		}
@@ -458,29 +455,17 @@ func (p *Pages) errorPage(c *fiber.Ctx, err error, what string) error {
 	if v.lang == langEN {
 		pg.Title = pg.ErrTitleEN
 	}
-	return p.sendPage(c, status, "error", pg)
+	return p.sendPage(c, k.Status, "error", pg)
 }
 
-// NotFound renders the page for an unknown URL (api's error handler).
-func (p *Pages) NotFound(c *fiber.Ctx) error {
-	return p.errorPage(c, lifttrust.ErrNotFound, "")
+// ErrorPage renders err for the api error handler (unknown URLs, and
+// errors from routes that return one).
+func (p *Pages) ErrorPage(c *fiber.Ctx, err error) error {
+	return p.errorPage(c, err, "")
 }
 
-var errRateLimited = errors.New("rate limited")
-
-// limiter bounds reports per key over the window; the friendly 429 page
-// repeats the emergency number. State is per instance (in memory): with n
-// instances behind a balancer the effective limit is up to n times higher.
-func (p *Pages) limiter(name string, max int, key func(*fiber.Ctx) string) fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max:          max,
-		Expiration:   p.cfg.ReportWindow,
-		KeyGenerator: func(c *fiber.Ctx) string { return name + ":" + key(c) },
-		LimitReached: func(c *fiber.Ctx) error { return p.errorPage(c, errRateLimited, "") },
-	})
-}
-
-func (p *Pages) qrPNG(c *fiber.Ctx) error {
+// LiftQRPNG is the lift's sticker QR code as a PNG.
+func (p *Pages) LiftQRPNG(c *fiber.Ctx) error {
 	code := utils.CopyString(c.Params("code"))
 	if _, _, _, err := p.lookupLift(c.UserContext(), code); err != nil {
 		return p.errorPage(c, err, "lift")
@@ -494,7 +479,8 @@ func (p *Pages) qrPNG(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-func (p *Pages) qrSVG(c *fiber.Ctx) error {
+// LiftQRSVG is the lift's sticker QR code as an SVG.
+func (p *Pages) LiftQRSVG(c *fiber.Ctx) error {
 	code := utils.CopyString(c.Params("code"))
 	if _, _, _, err := p.lookupLift(c.UserContext(), code); err != nil {
 		return p.errorPage(c, err, "lift")
@@ -534,7 +520,8 @@ func (p *Pages) ensureNonce(c *fiber.Ctx) string {
 	return n
 }
 
-func (p *Pages) reportForm(c *fiber.Ctx) error {
+// ReportForm is the problem report form (the one uncached page, with a CSRF token).
+func (p *Pages) ReportForm(c *fiber.Ctx) error {
 	code := utils.CopyString(c.Params("code"))
 	v := p.variant(c)
 	lift, firm, _, err := p.lookupLift(c.UserContext(), code)
@@ -552,12 +539,14 @@ func (p *Pages) reportForm(c *fiber.Ctx) error {
 	})
 }
 
-func (p *Pages) submitReport(c *fiber.Ctx) error {
+func (p *Pages) SubmitReport(c *fiber.Ctx) error {
 	code := utils.CopyString(c.Params("code"))
 	v := p.variant(c)
+	// CSRF before anything is counted: a token-less post costs nobody a
+	// report.
 	nonce := c.Cookies(csrfCookie)
 	if nonce == "" || !hmac.Equal([]byte(c.FormValue("csrf")), []byte(p.csrfToken(nonce))) {
-		return p.errorPage(c, lifttrust.ErrForbidden, "")
+		return p.errorPage(c, lifttrust.ErrCSRF, "")
 	}
 	lift, _, _, err := p.lookupLift(c.UserContext(), code)
 	if err != nil {
@@ -566,6 +555,16 @@ func (p *Pages) submitReport(c *fiber.Ctx) error {
 	r, err := parseReport(lift.Code, v.lang, c.FormValue("category"), c.FormValue("body"), c.FormValue("phone"))
 	if err != nil {
 		return p.errorPage(c, err, "form")
+	}
+	// Only a valid submission counts against a limit. A "trapped" report
+	// is never refused for the lift's limit: at worst it joins the lift's
+	// open trapped report. The per-address limit still applies.
+	now := p.cfg.Now()
+	if !p.limits.allow("client:"+c.IP(), p.cfg.ReportsPerClient, now) {
+		return p.errorPage(c, lifttrust.ErrRateLimited, "")
+	}
+	if r.Category != fleet.ReportTrapped && !p.limits.allow("lift:"+lift.Code, p.cfg.ReportsPerLift, now) {
+		return p.errorPage(c, lifttrust.ErrRateLimited, "")
 	}
 	tracking, err := p.src.CreateReport(c.UserContext(), r)
 	if err != nil {
@@ -581,8 +580,11 @@ func parseReport(code, lang, category, body, phone string) (view.NewReport, erro
 	if !fleet.OneOf(category, fleet.ReportCategories) {
 		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "请选择问题类型。 Please choose what is wrong.")
 	}
-	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
-	if !utf8.ValidString(body) || utf8.RuneCountInString(body) > 500 {
+	if !utf8.ValidString(body) {
+		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "补充说明含有无法识别的字符。 Details hold characters that cannot be read.")
+	}
+	body = strings.TrimSpace(stripControl(strings.ReplaceAll(body, "\r\n", "\n")))
+	if utf8.RuneCountInString(body) > 500 {
 		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "补充说明最多 500 字。 Details can be at most 500 characters.")
 	}
 	phone = strings.Map(func(r rune) rune {
@@ -597,7 +599,8 @@ func parseReport(code, lang, category, body, phone string) (view.NewReport, erro
 	return view.NewReport{LiftCode: code, Category: category, Body: body, CallbackPhone: phone, Lang: lang}, nil
 }
 
-func (p *Pages) trackingPage(c *fiber.Ctx) error {
+// TrackingPage shows a report by its tracking number.
+func (p *Pages) TrackingPage(c *fiber.Ctx) error {
 	v := p.variant(c)
 	no := strings.ToUpper(utils.CopyString(c.Params("tracking")))
 	if len(no) < 8 || len(no) > 16 || strings.Trim(no, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
@@ -615,7 +618,8 @@ func (p *Pages) trackingPage(c *fiber.Ctx) error {
 	return p.sendPage(c, fiber.StatusOK, "tracking", pg)
 }
 
-func (p *Pages) firmPage(c *fiber.Ctx) error {
+// FirmPage is a firm's public credit page.
+func (p *Pages) FirmPage(c *fiber.Ctx) error {
 	v := p.variant(c)
 	uscc := utils.CopyString(c.Params("uscc"))
 	f, err := p.lookupFirm(c.UserContext(), uscc)
@@ -650,7 +654,8 @@ func (p *Pages) lookupFirm(ctx context.Context, uscc string) (*view.Firm, error)
 
 var grades = []string{"A", "B", "C", "D", "none"}
 
-func (p *Pages) firmsPage(c *fiber.Ctx) error {
+// FirmsPage is the public firm list by rank.
+func (p *Pages) FirmsPage(c *fiber.Ctx) error {
 	v := p.variant(c)
 	f := firmFilter(c)
 	firms, total := p.view.Firms(f)
@@ -691,4 +696,16 @@ func firmFilter(c *fiber.Ctx) view.FirmFilter {
 		f.Page = 1
 	}
 	return f
+}
+
+// stripControl drops control characters other than newline and tab from
+// free text: a NUL would make PostgreSQL refuse the row, and the rest only
+// garble what the firm reads.
+func stripControl(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
 }

@@ -475,3 +475,51 @@ func TestQREndpointDecodesToThePageURL(t *testing.T) {
 		t.Error("qr.svg is not an SVG")
 	}
 }
+
+// TestTokenlessPostsCannotBlockATrappedReport is the regression test for
+// limits that counted every POST before the CSRF check: junk posts from
+// several addresses cost nothing, and a trapped report is never refused
+// for the lift's limit.
+func TestTokenlessPostsCannotBlockATrappedReport(t *testing.T) {
+	f := newFixture(t, web.Config{ReportsPerClient: 100, ReportsPerLift: 2})
+	for i := 0; i < 20; i++ {
+		resp := postReport(t, f, liftNormal, "", url.Values{"category": {"trapped"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("token-less post %d: status %d, want 403", i, resp.StatusCode)
+		}
+	}
+	for i := 0; i < 2; i++ { // the lift's limit, used up by real reports
+		cookie, token := reportForm(t, f, liftNormal, "dirty")
+		if resp := postReport(t, f, liftNormal, cookie, url.Values{"csrf": {token}, "category": {"dirty"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("report %d: status %d", i, resp.StatusCode)
+		}
+	}
+	cookie, token := reportForm(t, f, liftNormal, "dirty")
+	if resp := postReport(t, f, liftNormal, cookie, url.Values{"csrf": {token}, "category": {"dirty"}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("over the lift's limit: status %d, want 429", resp.StatusCode)
+	}
+	cookie, token = reportForm(t, f, liftNormal, "trapped")
+	if resp := postReport(t, f, liftNormal, cookie, url.Values{"csrf": {token}, "category": {"trapped"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a trapped report over the lift's limit: status %d, want it taken", resp.StatusCode)
+	}
+}
+
+func TestControlCharactersInAReportAreNeverA500(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	cookie, token := reportForm(t, f, liftNormal, "doors")
+	resp := postReport(t, f, liftNormal, cookie, url.Values{"csrf": {token}, "category": {"doors"}, "body": {"门\x00关不上\x07"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("NUL in the details: status %d, want the report taken with the NUL stripped", resp.StatusCode)
+	}
+	var stored string
+	if err := f.db.Pool.QueryRow(context.Background(), `SELECT body FROM reports WHERE category = 'doors' ORDER BY created_at DESC LIMIT 1`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != "门关不上" {
+		t.Fatalf("stored %q", stored)
+	}
+	resp = postReport(t, f, liftNormal, cookie, url.Values{"csrf": {token}, "category": {"doors"}, "body": {"\xff\xfe"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("invalid UTF-8: status %d, want 400", resp.StatusCode)
+	}
+}

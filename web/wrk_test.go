@@ -85,7 +85,7 @@ func TestWrkCityFleet(t *testing.T) {
 	}
 	t.Logf("full view load: %s", time.Since(start).Round(time.Millisecond))
 
-	srv := api.New(api.Deps{Log: noLogs, Pages: pages})
+	srv := api.New(api.Deps{Log: noLogs, Site: pages})
 	serve := func(addr string, s func(context.Context, net.Listener) error) func() {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

@@ -10,16 +10,17 @@ import (
 )
 
 // alerts is the trapped-passenger alert sender with its own MQTT
-// connection (LiftTrust's service identity, MQTT_URL's credentials).
+// connection, under LiftTrust's service identity (the same credentials as
+// ingest: a service may publish on every firm's alerts topic).
 type alerts struct {
 	pub    *alerter.MQTT
 	sender *alerter.Sender
 }
 
 // newAlerter builds the alert sender from the configuration.
-func (e *env) newAlerter(db *postgres.DB, mqttURL string) *alerts {
+func (e *env) newAlerter(db *postgres.DB, mqttURL, username, password string) *alerts {
 	log := e.log
-	pub := alerter.NewMQTT(mqttURL, e.cfg.MQTTClientID+"-alerts", log)
+	pub := alerter.NewMQTT(mqttURL, username, password, e.cfg.MQTTClientID+"-alerts", log)
 	return &alerts{pub: pub, sender: alerter.New(alerter.Config{
 		Store:       postgres.NewAlertStore(db),
 		Publisher:   pub,

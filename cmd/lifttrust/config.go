@@ -13,13 +13,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lifttrust"
 )
 
 // Config is the whole configuration, read once from the environment
 // (12-factor) with defaults that work on a laptop.
 type Config struct {
-	DatabaseURL   string // DATABASE_URL; empty = private cluster under DataDir/pg
-	MQTTURL       string // MQTT_URL; empty = embedded broker
+	DatabaseURL string // DATABASE_URL; empty = private cluster under DataDir/pg
+	MQTTURL     string // MQTT_URL; empty = embedded broker. May carry user:password.
+	// MQTTUsername and MQTTPassword are ingest's service credentials on an
+	// external broker (MQTT_USERNAME, MQTT_PASSWORD; user info in MQTT_URL
+	// takes precedence). Issue them with lifttrust mqtt-user add --service.
+	MQTTUsername  string
+	MQTTPassword  string
 	HTTPAddr      string // HTTP_ADDR
 	PublicBaseURL string // PUBLIC_BASE_URL, used in QR codes and links
 	DataDir       string // LIFTTRUST_DATA_DIR
@@ -37,8 +44,17 @@ type Config struct {
 	OfflineAfter    time.Duration // LIFTTRUST_OFFLINE_AFTER: heartbeats missing this long = offline
 	ArrivalLimit    time.Duration // LIFTTRUST_ARRIVAL_LIMIT: entrapment arrival deadline (30 min in a city)
 	Retention       time.Duration // LIFTTRUST_TELEMETRY_RETENTION: raw telemetry kept this long
-	AllowInstall    bool          // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
-	LogLevel        string        // LOG_LEVEL: info or debug
+	// DeadLetterRetention: dead letters kept this long (LIFTTRUST_DEAD_LETTER_RETENTION, 90 days).
+	DeadLetterRetention time.Duration
+	// DeadLetterLimit: dead letters stored per source and hour beyond
+	// which refusals are only counted (LIFTTRUST_DEAD_LETTER_LIMIT, 1000).
+	DeadLetterLimit int
+	AllowInstall    bool   // LIFTTRUST_ALLOW_INSTALL: may apt-get install postgresql (default yes as root)
+	LogLevel        string // LOG_LEVEL: info or debug
+	LogFormat       string // LOG_FORMAT: text (default) or json, one object per line for a log collector
+	// OpsToken, when set, is required (Authorization: Bearer) for /metrics
+	// and for the per-check detail of /readyz (LIFTTRUST_OPS_TOKEN).
+	OpsToken string
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -55,6 +71,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:     get("DATABASE_URL", ""),
 		MQTTURL:         get("MQTT_URL", ""),
+		MQTTUsername:    get("MQTT_USERNAME", ""),
+		MQTTPassword:    getenv("MQTT_PASSWORD"),
 		HTTPAddr:        get("HTTP_ADDR", ":8080"),
 		PublicBaseURL:   strings.TrimRight(get("PUBLIC_BASE_URL", ""), "/"),
 		DataDir:         get("LIFTTRUST_DATA_DIR", ".data"),
@@ -64,6 +82,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MQTTClientID:    get("LIFTTRUST_MQTT_CLIENT_ID", ""),
 		MQTTTopicPrefix: get("LIFTTRUST_MQTT_TOPIC_PREFIX", ""),
 		LogLevel:        get("LOG_LEVEL", "info"),
+		LogFormat:       get("LOG_FORMAT", "text"),
+		OpsToken:        get("LIFTTRUST_OPS_TOKEN", ""),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
 	}
 	var errs []error
@@ -77,6 +97,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.OfflineAfter = dur("LIFTTRUST_OFFLINE_AFTER", "5m")
 	c.ArrivalLimit = dur("LIFTTRUST_ARRIVAL_LIMIT", "30m")
 	c.Retention = dur("LIFTTRUST_TELEMETRY_RETENTION", "9480h") // 13 months (395 days)
+	c.DeadLetterRetention = dur("LIFTTRUST_DEAD_LETTER_RETENTION", "2160h")
+	if n, err := strconv.Atoi(get("LIFTTRUST_DEAD_LETTER_LIMIT", "1000")); err != nil || n < 1 {
+		errs = append(errs, errors.New("LIFTTRUST_DEAD_LETTER_LIMIT: want a positive number of dead letters per source and hour"))
+	} else {
+		c.DeadLetterLimit = n
+	}
 	allow, err := strconv.ParseBool(get("LIFTTRUST_ALLOW_INSTALL", "true"))
 	if err != nil {
 		errs = append(errs, errors.New("LIFTTRUST_ALLOW_INSTALL: want true or false"))
@@ -118,6 +144,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.LogLevel != "info" && c.LogLevel != "debug" {
 		errs = append(errs, errors.New("LOG_LEVEL: info or debug"))
 	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("LOG_FORMAT: text or json"))
+	}
 	if c.Secret != "" {
 		c.SecretSource = "env"
 		if len(c.Secret) < 32 {
@@ -153,25 +182,29 @@ func (c *Config) EnsureSecret() error {
 	return nil
 }
 
-// Print writes the configuration with secrets masked.
+// Print writes the configuration with secrets masked: passwords in
+// DATABASE_URL and MQTT_URL, MQTT_PASSWORD and the secret are never printed.
 func (c Config) Print(w io.Writer) {
 	db := c.DatabaseURL
 	if db == "" {
 		db = "(unset: private cluster in " + filepath.Join(c.DataDir, "pg") + ")"
-	} else if u, err := url.Parse(db); err == nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "***")
-		}
-		db = u.String()
+	} else {
+		db = lifttrust.RedactURL(db)
 	}
 	mq := c.MQTTURL
 	if mq == "" {
 		mq = "(unset: embedded broker)"
+	} else {
+		mq = lifttrust.RedactURL(mq)
+	}
+	mqUser := c.MQTTUsername
+	if c.MQTTPassword != "" {
+		mqUser += " (password ***)"
 	}
 	secret := "(not loaded)"
 	if c.Secret != "" {
 		secret = "*** from " + c.SecretSource
 	}
-	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
-		db, mq, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
+	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s MQTT_USERNAME=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
+		db, mq, mqUser, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
 }

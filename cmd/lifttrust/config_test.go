@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,9 @@ func TestLoadConfig(t *testing.T) {
 func TestConfigPrintMasksSecrets(t *testing.T) {
 	c, err := LoadConfig(envOf(map[string]string{
 		"DATABASE_URL":     "postgres://lt:hunter2hunter2@db:5432/lt",
+		"MQTT_URL":         "tcp://ingest:mqttpass-in-url@broker:1883",
+		"MQTT_USERNAME":    "ingest",
+		"MQTT_PASSWORD":    "mqttpass-in-env",
 		"LIFTTRUST_SECRET": "0123456789abcdef0123456789abcdef-topsecret",
 	}))
 	if err != nil {
@@ -55,7 +59,7 @@ func TestConfigPrintMasksSecrets(t *testing.T) {
 	}
 	var b bytes.Buffer
 	c.Print(&b)
-	for _, secret := range []string{"hunter2", "topsecret"} {
+	for _, secret := range []string{"hunter2", "topsecret", "mqttpass"} {
 		if strings.Contains(b.String(), secret) {
 			t.Fatalf("printed config leaks %q: %s", secret, b.String())
 		}
@@ -75,5 +79,26 @@ func TestEnsureSecretGeneratesOnceAndKeepsIt(t *testing.T) {
 	}
 	if len(first) < 32 || c2.Secret != first {
 		t.Fatalf("secret not generated once and reused: %q vs %q", first, c2.Secret)
+	}
+}
+
+func TestLogFormatJSONWritesOneObjectPerLine(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{"LOG_FORMAT": "json"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	newLogger(cfg, &b).With("component", "http").Info("request", "request_id", "abc")
+	var line map[string]any
+	if err := json.Unmarshal(b.Bytes(), &line); err != nil {
+		t.Fatalf("not one JSON object: %q: %v", b.String(), err)
+	}
+	for k, want := range map[string]string{"msg": "request", "level": "INFO", "component": "http", "request_id": "abc"} {
+		if line[k] != want {
+			t.Errorf("%s = %v, want %q", k, line[k], want)
+		}
+	}
+	if _, err := LoadConfig(envOf(map[string]string{"LOG_FORMAT": "xml"})); err == nil || !strings.Contains(err.Error(), "LOG_FORMAT") {
+		t.Errorf("LOG_FORMAT=xml: err = %v, want one naming LOG_FORMAT", err)
 	}
 }

@@ -10,15 +10,20 @@ import (
 )
 
 // newIngest builds MQTT ingest from the configuration.
-func (e *env) newIngest(db *postgres.DB, mqttURL string) (*ingest.Ingest, error) {
+func (e *env) newIngest(db *postgres.DB, mqttURL, username, password string) (*ingest.Ingest, error) {
 	return ingest.New(postgres.NewIngestStore(db), ingest.Config{
 		BrokerURL:    mqttURL,
+		Username:     username,
+		Password:     password,
 		ClientID:     e.cfg.MQTTClientID,
 		Prefix:       e.cfg.MQTTTopicPrefix,
 		ShareGroup:   e.cfg.MQTTShareGroup,
 		OfflineAfter: e.cfg.OfflineAfter,
 		Retention:    e.cfg.Retention,
-		Log:          e.log,
+
+		DeadLetterRetention: e.cfg.DeadLetterRetention,
+		DeadLetterLimit:     e.cfg.DeadLetterLimit,
+		Log:                 e.log,
 	})
 }
 
@@ -41,7 +46,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to ingest: %w", err)
 	}
-	in, err := e.newIngest(db, e.cfg.MQTTURL)
+	in, err := e.newIngest(db, e.cfg.MQTTURL, e.cfg.MQTTUsername, e.cfg.MQTTPassword)
 	if err != nil {
 		return err
 	}

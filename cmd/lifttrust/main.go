@@ -43,6 +43,10 @@ var commands = []command{
 	{"simulate", "play the loaded fleet live over MQTT (--rate MSG_PER_S --duration D)", runSimulate},
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
+	{"mqtt-user", "issue, rotate, revoke and list broker credentials (add --lift|--firm|--agency|--service, --all-lifts --out F)", runMQTTUser},
+	{"broker-config", "write a Mosquitto config enforcing every issued credential (--listen HOST:PORT --out DIR)", runBrokerConfig},
+	{"risk", "fit the per-lift risk forecast and store every lift's forecast (--validate: time-split AUC)", runRisk},
+	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
 	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 }
@@ -76,20 +80,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}, args[1:])
+}
+
+// newLogger is the one logger of the process: text for a terminal, JSON
+// (LOG_FORMAT=json, one object per line with time, level, msg and the
+// attributes such as component and request_id) for a log collector.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	if cfg.LogLevel == "debug" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: log}, args[1:])
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "LiftTrust: lift safety data, maintenance-firm credit scores and the passenger QR page.")
 	fmt.Fprintln(w, "\nUsage: lifttrust <command> [flags]   (lifttrust <command> -h for its flags)\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "  help      show this list")
+	fmt.Fprintln(w, "  help          show this list")
 	fmt.Fprintln(w, "\nConfiguration comes from the environment; see README.md.")
 }

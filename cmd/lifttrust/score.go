@@ -95,6 +95,9 @@ func runScore(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		printValidation(e, scoring.Validate(rs, truth.Profiles, fakes), len(truth.FakeVisits) == 0)
+		if len(truth.Quality) > 0 {
+			fmt.Fprintf(e.stdout, "validation: Spearman ρ(latent quality, rank by score) %.3f over %d firms (goal ≥ 0.9)\n", scoring.QualitySpearman(rs, truth.Quality), len(truth.Quality))
+		}
 		if len(truth.FakeVisits) > 0 {
 			fmt.Fprintf(e.stdout, "validation: planted fake visits not required: %d during a monitor outage (undetectable), %d outside the period\n", inOutage, outside)
 		}

@@ -10,6 +10,7 @@ import (
 	"lifttrust/api"
 	"lifttrust/ingest"
 	"lifttrust/localenv"
+	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 	"lifttrust/web"
 )
@@ -62,13 +63,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer stopBroker()
 	brokerDone := make(chan error, 1)
 	mqttURL := e.cfg.MQTTURL
+	mqttUser, mqttPass := e.cfg.MQTTUsername, e.cfg.MQTTPassword
+	simUser, simPass := mqttUser, mqttPass
 	if mqttURL == "" {
-		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"))
+		// The embedded broker enforces the issued identities like any
+		// other; serve issues (rotates) its own service credentials for
+		// ingest and the demo simulator, handed over in memory only.
+		users := postgres.NewMQTTUserStore(db)
+		if mqttUser, mqttPass, err = issueService(ctx, users, "embedded-ingest"); err != nil {
+			return err
+		}
+		if *demo {
+			if simUser, simPass, err = issueService(ctx, users, "demo-simulator"); err != nil {
+				return err
+			}
+		}
+		auth := localenv.NewBrokerAuth(users, mqttauth.Rules{Prefix: e.cfg.MQTTTopicPrefix}, e.log.With("component", "broker"))
+		if err := auth.Load(ctx); err != nil {
+			return err
+		}
+		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"), auth)
 		if err != nil {
 			return err
 		}
 		mqttURL = b.URL()
-		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s\n", b.Addr)
+		fmt.Fprintf(e.stdout, "embedded MQTT broker (mochi-mqtt) listening on %s; anonymous clients refused, credentials from lifttrust mqtt-user\n", b.Addr)
 		go func() { brokerDone <- b.Run(brokerCtx) }()
 	} else {
 		close(brokerDone)
@@ -79,7 +98,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	hub := postgres.NewHub(db, e.log)
 	db.UseHub(hub)
 
-	ing, err := e.newIngest(db, mqttURL)
+	ing, err := e.newIngest(db, mqttURL, mqttUser, mqttPass)
 	if err != nil {
 		return err
 	}
@@ -91,18 +110,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	checks := []api.Check{
+		{Name: "database", Fn: db.Ping},
+		{Name: "schema", Fn: db.CheckSchema},
+		{Name: "broker", Fn: ing.Connected},
+		{Name: "ingest", Fn: ing.Stalled},
+	}
+	if err := registerServeMetrics(db, checks, mqttURL, e.log); err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
-		Log: e.log,
-		Checks: []api.Check{
-			{Name: "database", Fn: db.Ping},
-			{Name: "schema", Fn: db.CheckSchema},
-			{Name: "broker", Fn: ing.Connected},
-		},
-		Upload: ingest.NewUploader(postgres.NewIngestStore(db)),
-		Pages:  pages,
+		Log:      e.log,
+		Checks:   checks,
+		Auth:     postgres.NewAuthStore(db),
+		OpsToken: e.cfg.OpsToken,
+		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
+		Site:     pages,
 	})
 
-	alerts := e.newAlerter(db, mqttURL)
+	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return hub.Run(gctx) })
@@ -119,9 +145,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	g.Go(func() error { return ing.Run(gctx) })
 	// Scores: a full run daily (and at start when today's is missing), one
 	// firm within seconds of a score_needed notification.
-	g.Go(func() error { return e.newScheduler(db).Run(gctx) })
+	sched := e.newScheduler(db)
+	sched.Observe = observeScoring
+	g.Go(func() error { return sched.Run(gctx) })
 	if *demo { // the demo fleet plays live, so the dashboard moves at once
-		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL) })
+		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL, simUser, simPass) })
 	}
 	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)
 
@@ -135,4 +163,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "LiftTrust stopped cleanly")
 	return nil
+}
+
+// issueService issues (rotates) the service identity name and returns its
+// username and password.
+func issueService(ctx context.Context, users *postgres.MQTTUserStore, name string) (string, string, error) {
+	pw := mqttauth.NewPassword()
+	h, err := mqttauth.HashPassword(pw)
+	if err != nil {
+		return "", "", err
+	}
+	if err := users.Put(ctx, mqttauth.RoleService, name, h); err != nil {
+		return "", "", fmt.Errorf("issue %s credentials: %w", name, err)
+	}
+	return name, pw, nil
 }

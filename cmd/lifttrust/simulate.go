@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"lifttrust"
 	"lifttrust/postgres"
 	"lifttrust/simulate"
 )
@@ -18,7 +19,8 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	lifts := fs.String("lifts", "all", "how many IoT-connected lifts to play (a number or all)")
 	rate := fs.Float64("rate", 200, "messages per second, held precisely")
 	duration := fs.Duration("duration", 0, "stop after this long (e.g. 60s); 0 runs until interrupted")
-	mqttURL := fs.String("mqtt", e.cfg.MQTTURL, "broker URL (default MQTT_URL, else tcp://127.0.0.1:1883)")
+	mqttURL := fs.String("mqtt", e.cfg.MQTTURL, "broker URL, with user:password of a service credential that may publish (default MQTT_URL, else tcp://127.0.0.1:1883)")
+	username := fs.String("username", e.cfg.MQTTUsername, "broker username when not in the URL (default MQTT_USERNAME): a service credential (lifttrust mqtt-user add --service simulator)")
 	seedN := fs.Int64("seed", 1, "random seed of the scenarios")
 	prefix := fs.String("prefix", e.cfg.MQTTTopicPrefix, "topic prefix (default LIFTTRUST_MQTT_TOPIC_PREFIX)")
 	qos := fs.Int("qos", 1, "QoS of status heartbeats (0 or 1; everything else goes with QoS 1)")
@@ -49,9 +51,9 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "simulate: %d lifts, %.0f msg/s, duration %s, broker %s, prefix %q\n",
-		len(live.Lifts), *rate, durationText(*duration), *mqttURL, *prefix)
+		len(live.Lifts), *rate, durationText(*duration), lifttrust.RedactURL(*mqttURL), *prefix)
 	rep, err := simulate.Run(ctx, simulate.Options{
-		BrokerURL: *mqttURL, Prefix: *prefix, Rate: *rate, Duration: *duration, Seed: *seedN,
+		BrokerURL: *mqttURL, Username: *username, Password: e.cfg.MQTTPassword, Prefix: *prefix, Rate: *rate, Duration: *duration, Seed: *seedN,
 		QoS: byte(*qos), Live: live, Log: e.log.With("component", "simulate"),
 	})
 	if err != nil {
@@ -81,12 +83,12 @@ const demoRate = 100
 
 // runDemoSimulator plays the loaded fleet through the server's own broker
 // until ctx is cancelled (serve --demo), so the dashboard is live at once.
-func (e *env) runDemoSimulator(ctx context.Context, db *postgres.DB, mqttURL string) error {
+func (e *env) runDemoSimulator(ctx context.Context, db *postgres.DB, mqttURL, username, password string) error {
 	live, err := postgres.NewSeedStore(db).Live(ctx, 0)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "demo: simulating %d lifts live at %d messages/s over %s\n", len(live.Lifts), demoRate, mqttURL)
+	fmt.Fprintf(e.stdout, "demo: simulating %d lifts live at %d messages/s over %s\n", len(live.Lifts), demoRate, lifttrust.RedactURL(mqttURL))
 	if len(live.Lifts) > 0 {
 		base := e.cfg.PublicBaseURL
 		l := live.Lifts[0]
@@ -95,7 +97,7 @@ func (e *env) runDemoSimulator(ctx context.Context, db *postgres.DB, mqttURL str
 		fmt.Fprintln(e.stdout, "  (the firm portal and the inspector dashboard, where the demo logins above sign in, come with their own issues)")
 	}
 	_, err = simulate.Run(ctx, simulate.Options{
-		BrokerURL: mqttURL, Prefix: e.cfg.MQTTTopicPrefix, Rate: demoRate, Seed: 1,
+		BrokerURL: mqttURL, Username: username, Password: password, Prefix: e.cfg.MQTTTopicPrefix, Rate: demoRate, Seed: 1,
 		QoS: 1, Live: live, Log: e.log.With("component", "simulate"),
 	})
 	return err

@@ -33,6 +33,7 @@ import (
 
 	"lifttrust/localenv"
 	"lifttrust/migrations"
+	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 )
 
@@ -232,14 +233,37 @@ func moduleRoot() string {
 }
 
 // Broker starts an in-process mochi-mqtt broker on a free port and returns
-// its URL (tcp://127.0.0.1:port); it stops when the test ends.
+// its URL with the credentials of a service identity ("tester", which may
+// publish and subscribe to anything: the broker refuses anonymous clients
+// like every LiftTrust broker); it stops when the test ends.
 func Broker(t testing.TB) string {
 	t.Helper()
-	b, err := localenv.NewBroker("127.0.0.1:0", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pw := mqttauth.NewPassword()
+	h, err := mqttauth.HashPassword(pw)
 	if err != nil {
+		t.Fatal(err)
+	}
+	src := localenv.StaticUsers{{Username: "tester", Role: mqttauth.RoleService, PasswordHash: h.Bcrypt, MosquittoHash: h.Mosquitto}}
+	u := BrokerWith(t, src, "")
+	return strings.Replace(u, "tcp://", "tcp://tester:"+pw+"@", 1)
+}
+
+// BrokerWith starts an in-process mochi-mqtt broker that enforces the
+// identities of src under the topic prefix, and returns its URL (without
+// credentials).
+func BrokerWith(t testing.TB, src localenv.UserSource, prefix string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	auth := localenv.NewBrokerAuth(src, mqttauth.Rules{Prefix: prefix}, nil)
+	if err := auth.Load(ctx); err != nil {
+		cancel()
+		t.Fatalf("broker identities: %v", err)
+	}
+	b, err := localenv.NewBroker("127.0.0.1:0", false, slog.New(slog.NewTextHandler(io.Discard, nil)), auth)
+	if err != nil {
+		cancel()
 		t.Fatalf("embedded broker: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -291,10 +315,7 @@ type MosquittoProc struct {
 	t    testing.TB
 }
 
-// StartMosquitto starts a Mosquitto of the test's own on a free port with
-// persistence in a temporary directory. It is skipped outside CI when the
-// mosquitto binary is missing; in CI that is a failure.
-func StartMosquitto(t testing.TB) *MosquittoProc {
+func mosquittoBin(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
@@ -310,6 +331,16 @@ func StartMosquitto(t testing.TB) *MosquittoProc {
 		}
 		t.Skip("mosquitto binary not found (apt-get install mosquitto)")
 	}
+	return bin
+}
+
+// StartMosquitto starts a Mosquitto of the test's own on a free port with
+// persistence in a temporary directory, admitting anonymous clients (for
+// tests about ingest, not identities). It is skipped outside CI when the
+// mosquitto binary is missing; in CI that is a failure.
+func StartMosquitto(t testing.TB) *MosquittoProc {
+	t.Helper()
+	bin := mosquittoBin(t)
 	// Mosquitto drops root privileges to the user "mosquitto", which must be
 	// able to write its persistence file and log: t.TempDir's parent is 0700,
 	// so the broker gets a world-writable directory of its own. Without it a
@@ -344,6 +375,57 @@ log_dest file %s/mosquitto.log
 	m.start()
 	t.Cleanup(m.Stop)
 	return m
+}
+
+// StartMosquittoAuth starts a private Mosquitto configured by exactly what
+// lifttrust broker-config writes (mqttauth.WriteMosquitto) for users under
+// prefix: anonymous clients refused, passwords and topic ACL enforced.
+func StartMosquittoAuth(t testing.TB, users []mqttauth.User, prefix string) *MosquittoProc {
+	t.Helper()
+	bin := mosquittoBin(t)
+	dir, err := os.MkdirTemp("", "lifttrust-mosquitto-auth-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	m := &MosquittoProc{dir: dir, Port: localenv.FreePort(), t: t}
+	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
+	err = mqttauth.WriteMosquitto(mqttauth.MosquittoConfig{
+		Listen: fmt.Sprintf("127.0.0.1:%d", m.Port), Dir: dir, DataDir: dir, Rules: mqttauth.Rules{Prefix: prefix},
+		Extra: fmt.Sprintf("log_dest file %s/mosquitto.log\n", dir),
+	}, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.cmd = exec.Command(bin, "-c", filepath.Join(dir, mqttauth.MosquittoConfFile))
+	m.start()
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// Reload rewrites the broker-config files for users and sends Mosquitto
+// SIGHUP, as docs/operations.md tells operators to.
+func (m *MosquittoProc) Reload(users []mqttauth.User, prefix string) {
+	m.t.Helper()
+	err := mqttauth.WriteMosquitto(mqttauth.MosquittoConfig{
+		Listen: fmt.Sprintf("127.0.0.1:%d", m.Port), Dir: m.dir, DataDir: m.dir, Rules: mqttauth.Rules{Prefix: prefix},
+		Extra: fmt.Sprintf("log_dest file %s/mosquitto.log\n", m.dir),
+	}, users)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// Log returns what the broker logged so far.
+func (m *MosquittoProc) Log() string {
+	b, _ := os.ReadFile(filepath.Join(m.dir, "mosquitto.log"))
+	return string(b)
 }
 
 func (m *MosquittoProc) start() {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"lifttrust/fleet"
 )
 
 // Lift is everything the passenger page says about one lift. A snapshot is
@@ -129,8 +131,6 @@ const (
 	modeStopped    = 0
 	modeNormal     = 1
 	modeInspection = 2
-	codeTrapped    = 11
-	codeAlarm      = 90
 )
 
 // LiveState derives the state from the snapshot and the last heartbeat.
@@ -141,7 +141,7 @@ func (l *Lift) LiveState(heartbeat, now time.Time, offlineAfter time.Duration) S
 		return StateTrapped
 	}
 	for _, f := range l.Faults {
-		if f.Code == codeTrapped {
+		if fleet.FaultCode(f.Code).IsEntrapment() {
 			return StateTrapped
 		}
 	}
@@ -155,7 +155,7 @@ func (l *Lift) LiveState(heartbeat, now time.Time, offlineAfter time.Duration) S
 		return StateOffline
 	}
 	for _, f := range l.Faults {
-		if f.Code != codeAlarm {
+		if !fleet.FaultCode(f.Code).IsAlarm() {
 			return StateFault
 		}
 	}
