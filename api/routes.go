@@ -53,6 +53,10 @@ func (s *Server) Routes() []Route {
 	if site == nil {
 		site = noSite{}
 	}
+	od := s.deps.Open
+	if od == nil {
+		od = noOpen{}
+	}
 	return []Route{
 		// Operations.
 		{"GET", "/healthz", Public, 0, s.healthz},
@@ -73,6 +77,16 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/lifts/:code", Public, 0, site.LiftJSON},
 		{"GET", "/api/v1/firms", Public, 0, site.FirmsJSON},
 		{"GET", "/api/v1/firms/:uscc", Public, 0, site.FirmJSON},
+
+		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
+		{"GET", "/open", Public, 0, od.Index},
+		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
+		{"GET", "/open/lifts.json", Public, 0, od.LiftsJSON},
+		{"GET", "/open/firms.csv", Public, 0, od.FirmsCSV},
+		{"GET", "/open/firms.json", Public, 0, od.FirmsJSON},
+		{"GET", "/open/monthly.csv", Public, 0, od.MonthlyCSV},
+		{"GET", "/open/reports/:year.json", Public, 0, od.ReportJSON},
+		{"GET", "/reports/:year", Public, 0, od.ReportPage},
 
 		// Machine clients with an API token.
 		{"POST", "/api/v1/ingest/:kind", Token, uploadBody, s.ingestUpload},
@@ -122,3 +136,27 @@ func (noSite) LiftJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) FirmJSON(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) ErrorPage(*fiber.Ctx, error) error { return nil }
+
+// OpenData is the open datasets and the yearly report (package web/open).
+type OpenData interface {
+	Index(c *fiber.Ctx) error
+	LiftsCSV(c *fiber.Ctx) error
+	LiftsJSON(c *fiber.Ctx) error
+	FirmsCSV(c *fiber.Ctx) error
+	FirmsJSON(c *fiber.Ctx) error
+	MonthlyCSV(c *fiber.Ctx) error
+	ReportJSON(c *fiber.Ctx) error
+	ReportPage(c *fiber.Ctx) error
+}
+
+// noOpen answers 404 on the open-data routes of a server built without them.
+type noOpen struct{}
+
+func (noOpen) Index(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) LiftsCSV(c *fiber.Ctx) error   { return notFound(c) }
+func (noOpen) LiftsJSON(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) FirmsCSV(c *fiber.Ctx) error   { return notFound(c) }
+func (noOpen) FirmsJSON(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) MonthlyCSV(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportJSON(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportPage(c *fiber.Ctx) error { return notFound(c) }

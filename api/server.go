@@ -41,6 +41,9 @@ type Deps struct {
 	// Site serves the public pages and JSON API; nil answers 404 on
 	// those routes (API-only tests).
 	Site Site
+	// Open serves /open and /reports (package web/open); nil answers 404
+	// on those routes.
+	Open OpenData
 	// Auth resolves sessions and API tokens; nil leaves every caller
 	// anonymous (so every private route refuses).
 	Auth Authenticator

@@ -53,6 +53,13 @@ echo "Mosquitto: $(mosquitto -h 2>/dev/null | head -1)"
 # A real browser for the page tests, and an independent QR decoder.
 need_pkg chromium chromium chromium-driver
 need_pkg zbarimg zbar-tools
+# PDFs (the yearly report, QR label sheets) are printed by Chromium and must
+# embed a CJK font: Noto CJK for the screen, and WenQuanYi Micro Hei, whose
+# TrueType outlines Chromium embeds as a named subset font (Noto CJK's CFF
+# outlines come out as unnamed Type 3 glyphs). poppler-utils checks them.
+need_pkg /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
+need_pkg /usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei
+need_pkg pdffonts poppler-utils
 # promtool checks the alert rules and the dashboard's queries.
 need_pkg promtool prometheus
 echo "Chromium: $(chromium --version 2>/dev/null || echo missing)"

@@ -58,6 +58,9 @@ type Config struct {
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
+	// Chromium is the browser that prints PDFs (LIFTTRUST_CHROMIUM); empty
+	// finds Debian's chromium on PATH.
+	Chromium string
 }
 
 // LoadConfig reads and validates the configuration.
@@ -85,6 +88,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:       get("LOG_FORMAT", "text"),
 		OpsToken:        get("LIFTTRUST_OPS_TOKEN", ""),
 		DemoPassword:    get("LIFTTRUST_DEMO_PASSWORD", ""),
+		Chromium:        get("LIFTTRUST_CHROMIUM", ""),
 	}
 	var errs []error
 	dur := func(k, def string) time.Duration {

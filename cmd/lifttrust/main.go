@@ -49,6 +49,7 @@ var commands = []command{
 	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
 	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
+	{"report", "write the yearly lift safety status report: HTML, PDF, JSON (--year Y --out DIR)", runReport},
 }
 
 // env is what every subcommand gets: the validated configuration, where to

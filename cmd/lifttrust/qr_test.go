@@ -68,7 +68,24 @@ func TestQRCommandWritesStickersThatDecodeToThePageURL(t *testing.T) {
 	if s := strings.TrimSpace(string(got)); s != "https://lift.example.gov.cn/e/"+code {
 		t.Errorf("decoded %q", s)
 	}
-	if err := run(ctx, []string{"qr", "--out", dir, "--format", "pdf"}, getenv, &out, &errOut); err == nil || !strings.Contains(err.Error(), "CJK font") {
-		t.Errorf("pdf: err = %v, want the documented refusal", err)
+	pdfDir := t.TempDir()
+	if err := run(ctx, []string{"qr", "--out", pdfDir, "--district", "310115", "--format", "pdf"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("qr --format pdf: %v", err)
+	}
+	pdf, err := os.ReadFile(filepath.Join(pdfDir, "labels-0001.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("labels-0001.pdf is not a PDF: %.20q", pdf)
+	}
+	if txt, err := exec.Command("pdftotext", filepath.Join(pdfDir, "labels-0001.pdf"), "-").Output(); err == nil {
+		for _, w := range []string{code, "扫码查询电梯安全信息"} {
+			if !strings.Contains(string(txt), w) {
+				t.Errorf("PDF label sheet lacks %q as text", w)
+			}
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Errorf("pdftotext (poppler-utils) missing in CI: %v", err)
 	}
 }

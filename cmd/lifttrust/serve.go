@@ -13,6 +13,7 @@ import (
 	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 	"lifttrust/web"
+	"lifttrust/web/open"
 )
 
 // runServe brings the system up: PostgreSQL (external or private), the MQTT
@@ -110,6 +111,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OfflineAfter:  e.cfg.OfflineAfter,
 		WarmCache:     true,
 	}, postgres.NewPageStore(db))
+	reports := postgres.NewReportStore(db)
+	openStore := postgres.NewOpenDataStore(db)
+	openData := open.New(open.Config{
+		Log:     e.log,
+		Reports: reports,
+		Snapshot: func(ctx context.Context) (open.Snapshot, error) {
+			s, err := openStore.Snapshot(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	})
 	checks := []api.Check{
 		{Name: "database", Fn: db.Ping},
 		{Name: "schema", Fn: db.CheckSchema},
@@ -126,6 +140,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
+		Open:     openData,
 	})
 
 	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
