@@ -75,6 +75,15 @@ var deliveries = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Alert delivery attempts by channel (mqtt, webhook) and outcome (sent, retry, dead).",
 }, []string{"channel", "outcome"})
 
+func init() {
+	// Exported at 0 from the start, so rate() sees the first attempt.
+	for _, ch := range []string{alert.ChannelMQTT, alert.ChannelWebhook} {
+		for _, o := range []string{"sent", "retry", "dead"} {
+			deliveries.WithLabelValues(ch, o)
+		}
+	}
+}
+
 // New returns a Sender.
 func New(cfg Config) *Sender {
 	if cfg.HTTP == nil {

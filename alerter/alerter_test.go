@@ -423,3 +423,30 @@ func TestTwoInstancesSendEachAlertOnce(t *testing.T) {
 		t.Errorf("a delivery took %d attempts, want 1 each", m)
 	}
 }
+
+func TestADeliveryClaimedByASenderThatDiedIsSentWhenItsLeaseEnds(t *testing.T) {
+	e := newEnv(t, 1)
+	alerts := e.subscribe(t)
+	report(t, e, lift(0))
+	// A sender claims the MQTT delivery, then dies before sending.
+	ds, err := e.alerts.Claim(e.ctx, alert.ChannelMQTT, 10, time.Second)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %d deliveries, %v", len(ds), err)
+	}
+	// While the lease holds, nobody else gets it.
+	if again, err := e.alerts.Claim(e.ctx, alert.ChannelMQTT, 10, time.Second); err != nil || len(again) != 0 {
+		t.Fatalf("a leased delivery was claimed again: %d, %v", len(again), err)
+	}
+	e.startSender(t, "lifttrust-alerts-survivor", nil)
+	got := wait(t, alerts, "alert after the lease ran out")
+	if got.Incident != ds[0].Alert.Incident {
+		t.Errorf("alert for %s, want %s", got.Incident, ds[0].Alert.Incident)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.scalar(t, `SELECT status FROM alert_deliveries WHERE channel = 'mqtt'`).(string) != "sent" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s := e.scalar(t, `SELECT status || ' ' || attempts FROM alert_deliveries WHERE channel = 'mqtt'`).(string); s != "sent 2" {
+		t.Errorf("delivery is %q, want sent at the second attempt", s)
+	}
+}

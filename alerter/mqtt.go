@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -18,22 +19,27 @@ type MQTT struct {
 	log *slog.Logger
 }
 
-// NewMQTT returns a publisher on brokerURL (credentials, if any, in the
-// URL's user info) with clientID, which must differ from ingest's.
+// NewMQTT returns a publisher on brokerURL with a service identity's
+// credentials (empty: none, or the URL's user info) and clientID, which
+// must differ from ingest's.
 func NewMQTT(brokerURL, username, password, clientID string, log *slog.Logger) *MQTT {
-	m := &MQTT{log: log.With("component", "alerter-mqtt")}
+	shown := brokerURL // never log a password from the URL
+	if u, err := url.Parse(brokerURL); err == nil {
+		shown = u.Redacted()
+	}
+	m := &MQTT{log: log.With("component", "alerter-mqtt", "broker", shown)}
 	opts := mqtt.NewClientOptions().
 		AddBroker(brokerURL).
+		SetClientID(clientID).
 		SetUsername(username).
 		SetPassword(password).
-		SetClientID(clientID).
 		SetCleanSession(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(30 * time.Second).
-		SetOnConnectHandler(func(mqtt.Client) { m.log.Info("connected", "broker", brokerURL) }).
+		SetOnConnectHandler(func(mqtt.Client) { m.log.Info("connected") }).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			m.log.Warn("MQTT connection lost; reconnecting", "err", err)
 		})

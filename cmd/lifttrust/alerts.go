@@ -10,7 +10,8 @@ import (
 )
 
 // alerts is the trapped-passenger alert sender with its own MQTT
-// connection (LiftTrust's service identity, MQTT_URL's credentials).
+// connection, under LiftTrust's service identity (the same credentials as
+// ingest: a service may publish on every firm's alerts topic).
 type alerts struct {
 	pub    *alerter.MQTT
 	sender *alerter.Sender
