@@ -92,8 +92,10 @@ func TestPassengerPageFitsInFirstRoundTripInEveryState(t *testing.T) {
 					if strings.Contains(html, "张三") || strings.Contains(html, "TZ310001") {
 						t.Error("a technician is identifiable")
 					}
-					// Order of importance: emergency first, then status, firm, maintenance, identity, report.
-					order := []string{`id="sos-h"`, `id="st-h"`, `id="fi-h"`, `id="mi-h"`, `id="id-h"`, `id="re-h"`}
+					// Order of importance: the worst true fact (one line) and the
+					// emergency block first, both on the first screen; then firm,
+					// maintenance, identity, report.
+					order := []string{`id="st-h"`, `id="sos-h"`, `id="fi-h"`, `id="mi-h"`, `id="id-h"`, `id="re-h"`}
 					last := -1
 					for _, o := range order {
 						i := strings.Index(html, o)
