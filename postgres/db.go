@@ -98,8 +98,9 @@ func (db *DB) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return nil
 }
 
-// mapErr turns driver errors into lifttrust error kinds; everything else is
-// returned as is (and becomes a 5xx upstream).
+// MapErr gives driver errors a lifttrust error kind, keeping the driver's
+// error in the chain (a log line shows the constraint; errors.As still finds
+// the *pgconn.PgError); everything else is returned as is (a 5xx upstream).
 func MapErr(err error) error {
 	if err == nil {
 		return nil
@@ -111,9 +112,9 @@ func MapErr(err error) error {
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("%w: %s", lifttrust.ErrConflict, pgErr.Message)
+			return fmt.Errorf("%w: %w", lifttrust.ErrConflict, err)
 		case "23503", "23514", "23502", "22P02", "22001", "22003", "22007", "22008": // FK, check, not null, bad text repr, too long, out of range, datetime
-			return fmt.Errorf("%w: %s", lifttrust.ErrInvalid, pgErr.Message)
+			return fmt.Errorf("%w: %w", lifttrust.ErrInvalid, err)
 		}
 	}
 	return err
