@@ -10,8 +10,9 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"lifttrust"
 )
@@ -233,44 +234,26 @@ func (e *Engine) measureEvent(ctx context.Context, firms []string, changed map[s
 // measure loads and measures firms with a few workers; the checksum covers
 // every input in USCC order, so it does not depend on the workers.
 func (e *Engine) measure(ctx context.Context, firms []string, p Period) ([]Measures, string, error) {
-	workers := max(e.Workers, 1)
 	ms := make([]Measures, len(firms))
 	sums := make([][]byte, len(firms))
-	jobs := make(chan int)
-	errs := make(chan error, workers)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				in, err := e.Store.LoadFirm(ctx, firms[i], p)
-				if err != nil {
-					errs <- fmt.Errorf("load firm %s: %w", firms[i], err)
-					cancel()
-					return
-				}
-				ms[i] = Measure(in, p, e.Config)
-				sums[i] = Checksum(in)
-			}
-		}()
-	}
-feed:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(e.Workers, 1))
 	for i := range firms {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+		if gctx.Err() != nil {
+			break // a load failed: start no more
 		}
+		g.Go(func() error {
+			in, err := e.Store.LoadFirm(gctx, firms[i], p)
+			if err != nil {
+				return fmt.Errorf("load firm %s: %w", firms[i], err)
+			}
+			ms[i] = Measure(in, p, e.Config)
+			sums[i] = Checksum(in)
+			return nil
+		})
 	}
-	close(jobs)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	if err := g.Wait(); err != nil {
 		return nil, "", err
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err

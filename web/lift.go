@@ -7,9 +7,10 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -59,48 +60,38 @@ func (p *Pages) warm(ctx context.Context) {
 	start := time.Now()
 	codes := p.view.Codes()
 	v := variant{lang: langZH}
-	workers := max(1, runtime.GOMAXPROCS(0)-1)
-	next := make(chan string)
-	var wg sync.WaitGroup
 	var rendered atomic.Int64
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for code := range next {
-				lift, firm, hb, ok := p.view.Lift(code)
-				if !ok {
-					continue
-				}
-				now := p.cfg.Now()
-				state := lift.LiveState(hb, now, p.cfg.OfflineAfter)
-				key := code + "/" + v.key()
-				if _, ok := p.cache.get(key, lift, firm, state); ok {
-					continue
-				}
-				e, err := p.renderLift(v, lift, firm, hb, now, state)
-				if err != nil {
-					p.log.Warn("warm page", "lift", code, "err", err)
-					continue
-				}
-				p.cache.put(key, e)
-				rendered.Add(1)
-			}
-		}()
-	}
-feed:
-	for _, c := range codes {
+	var g errgroup.Group
+	g.SetLimit(max(1, runtime.GOMAXPROCS(0)-1))
+	for _, code := range codes {
+		if ctx.Err() != nil {
+			break
+		}
 		if _, bytes := p.cache.stats(); bytes > p.cfg.CacheBytes*9/10 {
 			break
 		}
-		select {
-		case next <- c:
-		case <-ctx.Done():
-			break feed
-		}
+		g.Go(func() error {
+			lift, firm, hb, ok := p.view.Lift(code)
+			if !ok {
+				return nil
+			}
+			now := p.cfg.Now()
+			state := lift.LiveState(hb, now, p.cfg.OfflineAfter)
+			key := code + "/" + v.key()
+			if _, ok := p.cache.get(key, lift, firm, state); ok {
+				return nil
+			}
+			e, err := p.renderLift(v, lift, firm, hb, now, state)
+			if err != nil {
+				p.log.Warn("warm page", "lift", code, "err", err)
+				return nil
+			}
+			p.cache.put(key, e)
+			rendered.Add(1)
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // the workers return no error
 	p.log.Info("page cache warmed", "pages", rendered.Load(), "took", time.Since(start).Round(time.Millisecond))
 }
 
