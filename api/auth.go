@@ -16,7 +16,7 @@ import (
 
 // SessionCookie names the browser session cookie. Its value is a random
 // 256-bit token; only its hash is stored.
-const SessionCookie = "lt_session"
+const SessionCookie = auth.SessionCookie
 
 // Authenticator resolves the credentials a request carries. Both return an
 // error of kind lifttrust.ErrUnauthenticated for unknown, expired, revoked
@@ -80,6 +80,9 @@ func (s *Server) require(a Access) fiber.Handler {
 				return lifttrust.ErrUnauthenticated
 			}
 			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		if a == SignedIn {
+			return c.Next()
 		}
 		want := map[Access]auth.Role{Firm: auth.RoleFirm, Inspector: auth.RoleInspector, Admin: auth.RoleAdmin}[a]
 		if u.Role != want {

@@ -13,7 +13,8 @@ import (
 type Access int
 
 // The access levels. Firm, Inspector and Admin need a browser session of
-// that role; Token needs a bearer API token (any role; the handler checks
+// that role; SignedIn a browser session of any role (sign-out, one's own
+// password); Token needs a bearer API token (any role; the handler checks
 // what the role may do).
 const (
 	Public Access = iota
@@ -21,10 +22,11 @@ const (
 	Inspector
 	Admin
 	Token
+	SignedIn
 )
 
 func (a Access) String() string {
-	return [...]string{"public", "firm", "inspector", "admin", "token"}[a]
+	return [...]string{"public", "firm", "inspector", "admin", "token", "signed-in"}[a]
 }
 
 // Body limits, enforced from Content-Length (or while reading a chunked
@@ -49,13 +51,16 @@ type Route struct {
 // walks this table and proves that no non-public route answers an
 // anonymous caller or one of the wrong role.
 func (s *Server) Routes() []Route {
-	site := s.deps.Site
+	site, acc := s.deps.Site, s.deps.Accounts
 	if site == nil {
 		site = noSite{}
 	}
 	firm := s.deps.Portal
 	if firm == nil {
 		firm = noPortal{}
+	}
+	if acc == nil {
+		acc = noAccounts{}
 	}
 	od := s.deps.Open
 	if od == nil {
@@ -66,6 +71,12 @@ func (s *Server) Routes() []Route {
 		{"GET", "/healthz", Public, 0, s.healthz},
 		{"GET", "/readyz", Public, 0, s.readyz},                                            // detail only with the ops token when one is set
 		{"GET", "/metrics", Public, 0, s.opsOnly(adaptor.HTTPHandler(promhttp.Handler()))}, // ops token when one is set
+
+		// The site around the pages (package web).
+		{"GET", "/", Public, 0, site.HomePage},
+		{"GET", "/t", Public, 0, site.TrackingLookup},
+		{"GET", "/favicon.ico", Public, 0, site.Favicon},
+		{"GET", "/robots.txt", Public, 0, site.RobotsTxt},
 
 		// The passenger's pages (package web), behind the QR sticker.
 		{"GET", "/e/:code", Public, 0, site.LiftPage},
@@ -96,6 +107,18 @@ func (s *Server) Routes() []Route {
 		{"GET", "/firm/reports.csv", Firm, 0, firm.ExportReports},
 		{"POST", "/firm/reports/:tracking/ack", Firm, smallBody, firm.AcknowledgeReport},
 		{"POST", "/firm/reports/:tracking/answer", Firm, smallBody, firm.AnswerReport},
+		// Sign-in and accounts (package web: login.go, account.go, admin.go).
+		{"GET", "/login", Public, 0, acc.LoginForm},
+		{"POST", "/login", Public, smallBody, acc.Login},
+		{"POST", "/logout", SignedIn, smallBody, acc.Logout},
+		{"GET", "/account/password", SignedIn, 0, acc.PasswordForm},
+		{"POST", "/account/password", SignedIn, smallBody, acc.ChangePassword},
+		{"GET", "/admin", Admin, 0, acc.AdminPage},
+		{"POST", "/admin/users", Admin, smallBody, acc.AdminCreateUser},
+		{"POST", "/admin/users/:name/disable", Admin, smallBody, acc.AdminDisableUser},
+		{"POST", "/admin/tokens", Admin, smallBody, acc.AdminCreateToken},
+		{"POST", "/admin/tokens/:id/revoke", Admin, smallBody, acc.AdminRevokeToken},
+
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
 		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
@@ -122,6 +145,10 @@ func (s *Server) routes() {
 // Site is the public site (package web): passenger pages, firm pages and
 // the public JSON API over the same in-memory view.
 type Site interface {
+	HomePage(c *fiber.Ctx) error
+	TrackingLookup(c *fiber.Ctx) error
+	Favicon(c *fiber.Ctx) error
+	RobotsTxt(c *fiber.Ctx) error
 	LiftPage(c *fiber.Ctx) error
 	LiftQRPNG(c *fiber.Ctx) error
 	LiftQRSVG(c *fiber.Ctx) error
@@ -137,11 +164,45 @@ type Site interface {
 	ErrorPage(c *fiber.Ctx, err error) error
 }
 
+// Accounts is sign-in, sign-out, one's own password and the admin's
+// users and tokens (package web).
+type Accounts interface {
+	LoginForm(c *fiber.Ctx) error
+	Login(c *fiber.Ctx) error
+	Logout(c *fiber.Ctx) error
+	PasswordForm(c *fiber.Ctx) error
+	ChangePassword(c *fiber.Ctx) error
+	AdminPage(c *fiber.Ctx) error
+	AdminCreateUser(c *fiber.Ctx) error
+	AdminDisableUser(c *fiber.Ctx) error
+	AdminCreateToken(c *fiber.Ctx) error
+	AdminRevokeToken(c *fiber.Ctx) error
+}
+
+// noAccounts answers 404 on the account routes of a server built without
+// them; the access checks before it still run.
+type noAccounts struct{}
+
+func (noAccounts) LoginForm(c *fiber.Ctx) error        { return notFound(c) }
+func (noAccounts) Login(c *fiber.Ctx) error            { return notFound(c) }
+func (noAccounts) Logout(c *fiber.Ctx) error           { return notFound(c) }
+func (noAccounts) PasswordForm(c *fiber.Ctx) error     { return notFound(c) }
+func (noAccounts) ChangePassword(c *fiber.Ctx) error   { return notFound(c) }
+func (noAccounts) AdminPage(c *fiber.Ctx) error        { return notFound(c) }
+func (noAccounts) AdminCreateUser(c *fiber.Ctx) error  { return notFound(c) }
+func (noAccounts) AdminDisableUser(c *fiber.Ctx) error { return notFound(c) }
+func (noAccounts) AdminCreateToken(c *fiber.Ctx) error { return notFound(c) }
+func (noAccounts) AdminRevokeToken(c *fiber.Ctx) error { return notFound(c) }
+
 // noSite answers 404 for every page: a server built without the site (API
 // tests) still has the whole route table, so access checks are the same.
 type noSite struct{}
 
 func notFound(*fiber.Ctx) error                  { return lifttrust.ErrNotFound }
+func (noSite) HomePage(c *fiber.Ctx) error       { return notFound(c) }
+func (noSite) TrackingLookup(c *fiber.Ctx) error { return notFound(c) }
+func (noSite) Favicon(c *fiber.Ctx) error        { return notFound(c) }
+func (noSite) RobotsTxt(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftPage(c *fiber.Ctx) error       { return notFound(c) }
 func (noSite) LiftQRPNG(c *fiber.Ctx) error      { return notFound(c) }
 func (noSite) LiftQRSVG(c *fiber.Ctx) error      { return notFound(c) }

@@ -84,6 +84,24 @@ func TestEveryPrivateRouteRefusesTheWrongCaller(t *testing.T) {
 				t.Fatalf("status %d, want 401", resp.StatusCode)
 			}
 		})
+		if r.Access == SignedIn { // every role may: only an API token is refused
+			t.Run(r.Method+" "+r.Path+" refuses an API token", func(t *testing.T) {
+				req := httptest.NewRequest(r.Method, path, nil)
+				req.Header.Set("Authorization", "Bearer firm")
+				resp, err := s.app.Test(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Method == "GET" { // a page: a token is no session, so sign in
+					if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+						t.Fatalf("status %d location %q, want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+					}
+				} else if resp.StatusCode != 401 {
+					t.Fatalf("status %d, want 401", resp.StatusCode)
+				}
+			})
+			continue
+		}
 		for who := range map[string]bool{"firm": true, "inspector": true, "admin": true} {
 			if r.Access != Token && roles[r.Access] == who {
 				continue

@@ -44,6 +44,9 @@ type Deps struct {
 	// Portal serves the maintenance firm's portal (/firm); nil answers
 	// 404 behind the access check.
 	Portal Portal
+	// Accounts serves sign-in, sign-out, password change and the admin
+	// pages; nil answers 404 on those routes.
+	Accounts Accounts
 	// Open serves /open and /reports (package web/open); nil answers 404
 	// on those routes.
 	Open OpenData

@@ -71,6 +71,11 @@ func (u *User) Home() string {
 	return "/"
 }
 
+// SessionCookie names the browser session cookie (HttpOnly, SameSite=Lax,
+// Secure on https). Its value is a random 256-bit token; only its SHA-256
+// is stored.
+const SessionCookie = "lt_session"
+
 type ctxKey struct{}
 
 // With returns ctx carrying u.

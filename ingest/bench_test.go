@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"lifttrust/ingest"
 	"lifttrust/internal/testenv"
+	"lifttrust/mqttauth"
 	"lifttrust/postgres"
 )
 
@@ -23,8 +25,11 @@ import (
 // status messages to a bare paho subscriber, and (2) the rate at which
 // ingest stores N queued messages in PostgreSQL (acknowledged after
 // commit). Both drain a persistent session's queue filled beforehand, so
-// the publisher's speed does not enter either figure. Run with
-// -benchtime=1x; see docs/benchmarks.md.
+// the publisher's speed does not enter either figure. (3) repeats (2) on a
+// second Mosquitto configured by broker-config (passwords and topic ACL
+// enforced, ingest and the publisher with their own service credentials),
+// and reports it against (2). Run with -benchtime=1x; see
+// docs/benchmarks.md.
 func BenchmarkIngestThroughput(b *testing.B) {
 	n := 100000
 	// make bench's demo scale queues fewer (docs/benchmarks.md).
@@ -111,6 +116,9 @@ func BenchmarkIngestThroughput(b *testing.B) {
 		b.Logf("ingest: %.0f batches of %.0f messages on average; %.1f s of %.1f s spent writing and committing",
 			batches-batches0, (msgs-msgs0)/(batches-batches0), commit-commit0, took.Seconds())
 
+		// The same with authentication and the topic ACL on.
+		authed := ingestAuthenticated(b, db, n, base.Add(2*time.Second))
+
 		// Event to visible: a raised fault published now, until its row
 		// is committed (what a page's LISTEN would then show).
 		lat := eventLatency(b, broker.URL, db, cfg, 200)
@@ -121,9 +129,61 @@ func BenchmarkIngestThroughput(b *testing.B) {
 			b.ReportMetric(csub, "mosquitto_sub_msgs/s")
 			b.ReportMetric(100*stored/csub, "%_of_mosquitto_sub")
 		}
+		b.ReportMetric(authed, "auth_stored_msgs/s")
+		b.ReportMetric(100*authed/stored, "%_auth_of_open")
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_visible_ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_visible_ms")
 	}
+}
+
+// ingestAuthenticated is the ingest phase of the benchmark on a Mosquitto
+// that enforces identities (what broker-config writes): the publisher and
+// ingest connect with service credentials issued as mqtt-user does. It
+// returns messages stored per second.
+func ingestAuthenticated(b *testing.B, db *postgres.DB, n int, base time.Time) float64 {
+	b.Helper()
+	ctx := context.Background()
+	users := postgres.NewMQTTUserStore(db)
+	pw := map[string]string{}
+	for _, name := range []string{"ingest", "bench-publisher"} {
+		p := mqttauth.NewPassword()
+		h, err := mqttauth.HashPassword(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := users.Put(ctx, mqttauth.RoleService, name, h); err != nil {
+			b.Fatal(err)
+		}
+		pw[name] = p
+	}
+	prefix := fmt.Sprintf("auth%d/", time.Now().UnixNano()%1e9)
+	all, err := users.ChangedSince(ctx, time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	broker := testenv.StartMosquittoAuth(b, all, prefix)
+	pubURL := strings.Replace(broker.URL, "tcp://", "tcp://bench-publisher:"+pw["bench-publisher"]+"@", 1)
+	cfg := ingest.Config{BrokerURL: broker.URL, Username: "ingest", Password: pw["ingest"], ClientID: "ingest-" + prefix, Prefix: prefix}
+	if v, err := strconv.Atoi(os.Getenv("LIFTTRUST_BENCH_WRITERS")); err == nil {
+		cfg.Writers = v
+	}
+	_, stop := startIngest(b, db, cfg)
+	stop()
+	before := countRows(db)
+	if err := publishAll(ctx, pubURL, statusMessages(prefix, n, base), 4); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	_, stop = startIngest(b, db, cfg)
+	defer stop()
+	deadline := time.Now().Add(5 * time.Minute)
+	for countRows(db) < before+n {
+		if time.Now().After(deadline) {
+			b.Fatalf("authenticated ingest stored %d of %d", countRows(db)-before, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return float64(n) / time.Since(start).Seconds()
 }
 
 // eventLatency publishes samples fault events one at a time and returns,

@@ -170,8 +170,8 @@ func TestRecordsCannotBeErasedOrAlteredSilently(t *testing.T) {
 
 // TestMQTTRecordIdentity: over MQTT, two firms' same id are two records, an
 // identical re-delivery stores nothing, altered content is a conflict dead
-// letter, and a retained bad message is dead-lettered once however often
-// ingest reconnects.
+// letter, a null mode is a dead letter (not mode 0), and a retained bad
+// message is dead-lettered once however often ingest reconnects.
 func TestMQTTRecordIdentity(t *testing.T) {
 	db, _ := recordFleet(t)
 	brokerURL := testenv.Broker(t)
@@ -207,6 +207,20 @@ func TestMQTTRecordIdentity(t *testing.T) {
 	pub(uscc(firmA), visitJSON("MQ-1", liftCode(0), recent.Add(time.Hour), "T100001"), false)    // altered
 	pub(uscc(firmA), `{"id":"MQ-2","lift":"`+liftCode(0)+`","kind":"repair","mode":null}`, true) // bad, retained
 	waitFor("conflict dead letters", `SELECT count(*) FROM dead_letters WHERE reason = 'conflict'`, 1)
+	// A heartbeat whose mode is null is refused, never stored as mode 0.
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID(fmt.Sprintf("s%d", time.Now().UnixNano())))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	nullMode := strings.Replace(string(mustJSON(ingest.Status{TS: time.Now(), Seq: 77, Floor: 1, Mode: 1})), `"mode":1`, `"mode":null`, 1)
+	if tok := c.Publish(ingest.Topic(prefix, ingest.KindStatus, liftCode(0)), 1, false, nullMode); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	c.Disconnect(100)
+	waitFor("null mode dead letters", `SELECT count(*) FROM dead_letters WHERE reason = 'invalid_field' AND detail = 'mode is null'`, 1)
+	if n := count(t, db, `SELECT count(*) FROM telemetry WHERE seq = 77`); n != 0 {
+		t.Errorf("a heartbeat with a null mode was stored")
+	}
 	waitFor("the bad retained message's dead letter", `SELECT count(*) FROM dead_letters WHERE position('MQ-2' in convert_from(payload, 'UTF8')) > 0`, 1)
 	stop()
 	// A new session: the broker sends the retained message again.
@@ -215,8 +229,8 @@ func TestMQTTRecordIdentity(t *testing.T) {
 	pub(uscc(firmA), visitJSON("MQ-3", liftCode(0), recent, "T100001"), false)
 	waitFor("record MQ-3", `SELECT count(*) FROM maintenance_records WHERE id = 'MQ-3'`, 1)
 	stop()
-	if n := count(t, db, `SELECT count(*) FROM dead_letters`); n != 2 {
-		t.Errorf("%d dead letters, want 2 (the conflict, the retained message once)", n)
+	if n := count(t, db, `SELECT count(*) FROM dead_letters`); n != 3 {
+		t.Errorf("%d dead letters, want 3 (the conflict, the null mode, the retained message once)", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM maintenance_records WHERE id = 'MQ-1'`); n != 2 {
 		t.Errorf("%d records MQ-1, want 2", n)

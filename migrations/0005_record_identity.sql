@@ -19,7 +19,6 @@ ALTER TABLE inspections ADD PRIMARY KEY (agency_uscc, id);
 ALTER TABLE technicians
     ADD COLUMN employed_from  date NOT NULL DEFAULT DATE '2000-01-01',
     ADD COLUMN employed_until date,
-    ADD COLUMN updated_at     timestamptz NOT NULL DEFAULT now(),
     ADD CHECK (employed_until IS NULL OR employed_until > employed_from);
 
 -- 3. Dead letters: a retained message that is refused is kept once, not

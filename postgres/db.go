@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +22,7 @@ import (
 // DB is the shared connection pool.
 type DB struct {
 	Pool *pgxpool.Pool
+	hub  atomic.Pointer[Hub] // shared LISTEN connection, when the process has one (UseHub)
 }
 
 // Open connects a pool to url and checks that it answers.

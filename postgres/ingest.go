@@ -232,12 +232,23 @@ func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		if err := insertDeadLetters(ctx, tx, append(b.DeadLetters, misses...)); err != nil {
 			return err
 		}
+		if err := enqueueAlerts(ctx, tx, entrapmentIDs(b.Entrapments)); err != nil {
+			return err
+		}
 		if err := Notify(ctx, tx, ChanLiftChanged, b.LiftsChanged); err != nil {
 			return err
 		}
 		return Notify(ctx, tx, ChanScoreNeeded, scoreNeeded(b.Facts))
 	})
 	return dataErr(err)
+}
+
+func entrapmentIDs(es []ingest.LiftEvent) []string {
+	ids := make([]string, 0, len(es))
+	for _, e := range es {
+		ids = append(ids, ingest.EntrapmentID(e.Lift, e.ID))
+	}
+	return ids
 }
 
 // dataErr marks every data exception (class 22) and integrity violation
@@ -442,7 +453,7 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 				VALUES ($1, $2, $3, $4, NULLIF($5, '')::date, $6::date, NULLIF($7, '')::date)
 				ON CONFLICT (certificate_no) DO UPDATE SET firm_uscc = EXCLUDED.firm_uscc, name_masked = EXCLUDED.name_masked,
 					certified = EXCLUDED.certified, cert_expires = EXCLUDED.cert_expires, employed_from = EXCLUDED.employed_from,
-					employed_until = EXCLUDED.employed_until, updated_at = now()
+					employed_until = EXCLUDED.employed_until
 				WHERE (technicians.firm_uscc = EXCLUDED.firm_uscc
 				       OR (technicians.employed_until IS NOT NULL AND technicians.employed_until <= EXCLUDED.employed_from))
 				  AND (technicians.firm_uscc, technicians.name_masked, technicians.certified, technicians.cert_expires,

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 )
 
 // Notification channels shared across LiftTrust instances (see
@@ -17,59 +17,32 @@ const (
 	ChanScoreNeeded = "score_needed" // USCC to rescore now (incident closed, appeal decided, ...)
 )
 
-// Listen holds one connection LISTENing on channels and calls fn for every
-// notification until ctx is cancelled. It reconnects after a lost
-// connection (with a bounded back-off) and calls onReconnect, when not nil,
-// after every reconnect: notifications sent while it was away are lost, so
-// the caller reloads what it caches.
+// Listen calls fn for every notification on channels until ctx is
+// cancelled, and onReconnect (when not nil) whenever notifications may
+// have been lost (after a reconnect, or when fn fell behind), so the
+// caller reloads what it caches. It returns once ctx is cancelled.
+//
+// In a process that shares a hub (UseHub, as serve does), every Listen is
+// a subscriber of that hub's one connection. Otherwise (one-off commands,
+// tests) Listen runs a hub of its own for the duration of the call.
 func (db *DB) Listen(ctx context.Context, log *slog.Logger, channels []string, fn func(channel, payload string), onReconnect func()) error {
-	backoff := 100 * time.Millisecond
-	first := true
-	for {
-		err := db.listenOnce(ctx, channels, fn, func() {
-			if !first && onReconnect != nil {
-				onReconnect()
-			}
-			first = false
-			backoff = 100 * time.Millisecond
-		})
-		if ctx.Err() != nil {
-			return nil
-		}
-		log.Warn("listen connection lost; reconnecting", "channels", channels, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
+	if h := db.hub.Load(); h != nil {
+		return h.Listen(ctx, channels, fn, onReconnect)
 	}
+	h := NewHub(db, log)
+	g, gctx := errgroup.WithContext(ctx)
+	hctx, stop := context.WithCancel(gctx)
+	g.Go(func() error { return h.Run(hctx) })
+	g.Go(func() error {
+		defer stop()
+		return h.Listen(gctx, channels, fn, onReconnect)
+	})
+	return g.Wait()
 }
 
-func (db *DB) listenOnce(ctx context.Context, channels []string, fn func(channel, payload string), connected func()) error {
-	pc, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A LISTENing connection must not go back to the pool.
-	conn := pc.Hijack()
-	defer conn.Close(context.Background())
-	for _, ch := range channels {
-		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return fmt.Errorf("listen %s: %w", ch, err)
-		}
-	}
-	connected()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		fn(n.Channel, n.Payload)
-	}
-}
+// UseHub makes every later Listen on db a subscriber of h (one LISTEN
+// connection per process); the caller runs h.
+func (db *DB) UseHub(h *Hub) { db.hub.Store(h) }
 
 // Notify sends payloads on channel, splitting a long list of identifiers
 // into notifications under PostgreSQL's 8000-byte payload limit. Run it in

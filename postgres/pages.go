@@ -225,17 +225,27 @@ func (s *PageStore) LoadFirms(ctx context.Context, usccs []string) (firms []*vie
 		return nil, nil, fmt.Errorf("load firms: %w", err)
 	}
 	// The latest finished run that scored each firm; "not yet scored"
-	// firms simply have no row.
-	err = s.each(ctx, `SELECT DISTINCT ON (sc.firm_uscc) sc.firm_uscc, sc.score::float8, sc.score_low::float8, sc.score_high::float8,
-	                          sc.grade, coalesce(sc.rank, 0), sc.provisional, r.period_end, sc.vetoes, sc.dimensions,
-	                          (SELECT count(*) FROM scores x WHERE x.run_id = sc.run_id AND x.rank IS NOT NULL)
-	                     FROM scores sc JOIN score_runs r ON r.id = sc.run_id
-	                    WHERE r.finished_at IS NOT NULL AND `+filter("sc.firm_uscc")+`
-	                    ORDER BY sc.firm_uscc, sc.run_id DESC`, args, func(r pgx.Rows) error {
+	// firms simply have no row. The rank is not the one stored with the
+	// run: a one-firm run (after an event) ranks one firm, and the others'
+	// stored ranks are from older runs. It is derived here among every
+	// firm's current score, with the rule of scoring.Rank (no veto first,
+	// then by score; equal scores share a rank), and n is the number of
+	// firms so ranked.
+	err = s.each(ctx, `WITH cur AS (
+	                       SELECT DISTINCT ON (sc.firm_uscc) sc.firm_uscc, sc.run_id, sc.score, cardinality(sc.vetoes) > 0 AS vetoed
+	                         FROM scores sc JOIN score_runs r ON r.id = sc.run_id
+	                        WHERE r.finished_at IS NOT NULL
+	                        ORDER BY sc.firm_uscc, sc.run_id DESC),
+	                     ranked AS (
+	                       SELECT firm_uscc, run_id, rank() OVER (ORDER BY vetoed, score DESC) AS rk, count(*) OVER () AS n FROM cur)
+	                   SELECT sc.firm_uscc, sc.score::float8, sc.score_low::float8, sc.score_high::float8,
+	                          sc.grade, rk.rk, sc.provisional, r.period_end, sc.vetoes, sc.dimensions, rk.n
+	                     FROM ranked rk JOIN scores sc ON sc.run_id = rk.run_id AND sc.firm_uscc = rk.firm_uscc
+	                     JOIN score_runs r ON r.id = sc.run_id
+	                    WHERE `+filter("rk.firm_uscc"), args, func(r pgx.Rows) error {
 		var uscc string
 		sc := &view.Score{}
-		var rank int32
-		var of int64
+		var rank, of int64
 		var dims []byte
 		if err := r.Scan(&uscc, &sc.Score, &sc.Low, &sc.High, &sc.Grade, &rank, &sc.Provisional, &sc.AsOf, &sc.Vetoes, &dims, &of); err != nil {
 			return err
@@ -400,9 +410,10 @@ func newTrackingNo() (string, error) {
 }
 
 // CreateReport stores a passenger report against the lift's current firm
-// and returns its tracking number. A "trapped" report notifies
-// report_trapped (the inspector dashboard's alarm) and lift_changed in the
-// same transaction.
+// and returns its tracking number. A "trapped" report joins the lift's
+// open entrapment or opens one that alerts the firm (alerts.go), and
+// notifies report_trapped (the inspector dashboard's alarm) and
+// lift_changed, all in the same transaction.
 func (s *PageStore) CreateReport(ctx context.Context, r view.NewReport) (string, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		no, err := newTrackingNo()
@@ -420,6 +431,9 @@ func (s *PageStore) CreateReport(ctx context.Context, r view.NewReport) (string,
 				return lifttrust.Errorf(lifttrust.ErrNotFound, "lift %s not found", r.LiftCode)
 			}
 			if r.Category == "trapped" {
+				if err := joinOrOpenReportIncident(ctx, tx, r.LiftCode, no); err != nil {
+					return err
+				}
 				if err := Notify(ctx, tx, ChanReportTrapped, []string{r.LiftCode}); err != nil {
 					return err
 				}

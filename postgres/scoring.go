@@ -217,15 +217,16 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 		}
 
 		rows, err = tx.Query(ctx, `
-			SELECT id::text, lift_code, checked_on, overall, failed_items FROM spotcheck_results
-			WHERE firm_uscc = $1 AND checked_on >= $2::date AND checked_on < $3::date`, uscc, startDate, endDate)
+			SELECT r.id::text, r.lift_code, r.checked_on, r.overall, r.failed_items, coalesce(x.probability, 0)
+			FROM spotcheck_results r LEFT JOIN spotcheck_selections x ON x.plan_id = r.plan_id AND x.lift_code = r.lift_code
+			WHERE r.firm_uscc = $1 AND r.checked_on >= $2::date AND r.checked_on < $3::date`, uscc, startDate, endDate)
 		if err != nil {
 			return fmt.Errorf("spot checks: %w", MapErr(err))
 		}
 		var sc scoring.SpotCheck
 		var overall string
 		var checked time.Time
-		_, err = pgx.ForEachRow(rows, []any{&sc.ID, &sc.Lift, &checked, &overall, &sc.FailedItems}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&sc.ID, &sc.Lift, &checked, &overall, &sc.FailedItems, &sc.Probability}, func() error {
 			sc.On, sc.Failed = localDate(checked), overall == "fail"
 			in.SpotChecks = append(in.SpotChecks, sc)
 			return nil

@@ -16,12 +16,13 @@ var demoOpts = seed.Options{Scale: "demo", Seed: 42, Months: 12, Now: time.Date(
 
 // seedChecksums are what "identical rows" means: every seeded table in a
 // fixed order, without the bigserial ids (assigned by arrival order across
-// the loader's two workers) and the bcrypt hashes (salted).
+// the loader's two workers), the bcrypt hashes (salted) and the
+// registry's updated_at (the load's own clock).
 var seedChecksums = map[string]string{
 	"firms":               "SELECT md5(string_agg(t::text, '|' ORDER BY uscc)) FROM firms t",
 	"agencies":            "SELECT md5(string_agg(t::text, '|' ORDER BY uscc)) FROM agencies t",
 	"use_units":           "SELECT md5(string_agg(t::text, '|' ORDER BY uscc)) FROM use_units t",
-	"technicians":         "SELECT md5(string_agg(t::text, '|' ORDER BY certificate_no)) FROM technicians t",
+	"technicians":         "SELECT md5(string_agg((certificate_no, firm_uscc, name_masked, certified, cert_expires, employed_from, employed_until)::text, '|' ORDER BY certificate_no)) FROM technicians",
 	"lifts":               "SELECT md5(string_agg(t::text, '|' ORDER BY registration_code)) FROM lifts t",
 	"lift_contracts":      "SELECT md5(string_agg(t::text, '|' ORDER BY lift_code, starts_on)) FROM lift_contracts t",
 	"penalties":           "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM penalties t",

@@ -57,13 +57,16 @@ func (s *SpotCheckStore) Candidates(ctx context.Context) ([]spotcheck.Candidate,
 }
 
 // Inspectors lists the enabled inspector accounts with the districts each
-// may check (users.role = 'inspector', inspector_districts).
+// may check (users.districts; an empty list is the whole city, as for
+// what the inspector may see).
 func (s *SpotCheckStore) Inspectors(ctx context.Context) ([]spotcheck.Inspector, error) {
 	rows, err := s.db.Pool.Query(ctx, `
-		SELECT u.id, u.username, coalesce(array_agg(d.district_code ORDER BY d.district_code) FILTER (WHERE d.district_code IS NOT NULL), '{}')
-		FROM users u LEFT JOIN inspector_districts d ON d.user_id = u.id
+		SELECT u.id, u.username,
+		       CASE WHEN u.districts = '{}' THEN (SELECT coalesce(array_agg(code ORDER BY code), '{}') FROM districts)
+		            ELSE (SELECT array_agg(x ORDER BY x) FROM unnest(u.districts) AS x) END
+		FROM users u
 		WHERE u.role = 'inspector' AND NOT u.disabled
-		GROUP BY u.id ORDER BY u.id`)
+		ORDER BY u.id`)
 	if err != nil {
 		return nil, fmt.Errorf("inspectors: %w", MapErr(err))
 	}

@@ -18,13 +18,10 @@ import (
 func seedInspectors(t *testing.T, db *postgres.DB) map[string]int64 {
 	t.Helper()
 	ids := map[string]int64{}
-	for _, u := range []struct{ name, district string }{{"insp-wang", "310115"}, {"insp-li", "310115"}, {"insp-zhao", ""}} {
+	for _, u := range []struct{ name, district string }{{"insp-wang", "310115"}, {"insp-li", "310115"}, {"insp-zhao", "310101"}} {
 		var id int64
-		if err := db.Pool.QueryRow(context.Background(), `INSERT INTO users (username, password_hash, role) VALUES ($1, 'x', 'inspector') RETURNING id`, u.name).Scan(&id); err != nil {
+		if err := db.Pool.QueryRow(context.Background(), `INSERT INTO users (username, password_hash, role, districts) VALUES ($1, 'x', 'inspector', ARRAY[$2]) RETURNING id`, u.name, u.district).Scan(&id); err != nil {
 			t.Fatal(err)
-		}
-		if u.district != "" {
-			exec(t, db, `INSERT INTO inspector_districts (user_id, district_code) VALUES ($1, $2)`, id, u.district)
 		}
 		ids[u.name] = id
 	}
@@ -64,7 +61,7 @@ func TestSpotCheckPlansAndResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inspectors) != 3 || len(inspectors[0].Districts) != 1 || len(inspectors[2].Districts) != 0 {
+	if len(inspectors) != 3 || len(inspectors[0].Districts) != 1 || inspectors[2].Districts[0] != "310101" {
 		t.Fatalf("inspectors %+v", inspectors)
 	}
 	w := spotcheck.DefaultWeights()

@@ -361,6 +361,7 @@ func Checksum(in FirmInput) []byte {
 		h.time(c.On)
 		h.bool(c.Failed)
 		h.strs(c.FailedItems)
+		h.str(strconv.FormatFloat(c.Probability, 'g', -1, 64))
 	}
 	ex := append([]Exclusion(nil), in.Excluded...)
 	sort.Slice(ex, func(i, j int) bool {

@@ -96,7 +96,7 @@ var Indicators = []Indicator{
 	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 6, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", Prior: 5},
 	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", Prior: 5},
 	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", Prior: 1825},
-	{Key: IndSpotCheckFailed, Dim: DimInspection, Kind: proportion, Weight: 5, Good: 5, Bad: 35, Scale: 100, Unit: "% of spot-checked lifts failed", Prior: 5},
+	{Key: IndSpotCheckFailed, Dim: DimInspection, Kind: proportion, Weight: 5, Good: 2, Bad: 20, Scale: 100, Unit: "% of spot-checked lifts failed", Prior: 30},
 
 	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", Prior: 3},
 	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", Prior: 1825},

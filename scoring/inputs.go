@@ -151,6 +151,9 @@ type SpotCheck struct {
 	On          time.Time
 	Failed      bool
 	FailedItems []string
+	// Probability is the lift's selection probability in the plan that
+	// drew it; 0 for a check outside any plan.
+	Probability float64
 }
 
 // Exclusion removes one record from scoring (an accepted appeal). An empty

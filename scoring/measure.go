@@ -380,17 +380,47 @@ func measureInspections(in FirmInput, lifts []string, byLift map[string][]segmen
 // failed. The loader gives the checks of lifts the firm maintained on the
 // day; exposure is checks, so a firm checked twice is shrunk hard toward
 // its prior and one failure among two checks does not sink it.
+//
+// Plans draw a firm's riskier lifts more often, so a plain share would
+// overstate every firm's failure rate, most for the firms whose lifts the
+// plan favours. Each check is therefore weighted by 1/π, its lift's
+// selection probability (Horvitz–Thompson), scaled so the weights sum to
+// the number of checks: the tally estimates the share of the firm's lifts
+// that would fail, and exposure stays in checks. A check outside any plan
+// gets the firm's mean weight.
 func measureSpotChecks(in FirmInput, p Period, add func(string, Evidence), expose func(string, float64)) {
-	cs := append([]SpotCheck(nil), in.SpotChecks...)
-	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].On, cs[i].ID, cs[j].On, cs[j].ID) })
-	for _, c := range cs {
-		if !within(c.On, p) {
-			continue
+	var cs []SpotCheck
+	for _, c := range in.SpotChecks {
+		if within(c.On, p) {
+			cs = append(cs, c)
 		}
-		expose(IndSpotCheckFailed, 1)
+	}
+	sort.Slice(cs, func(i, j int) bool { return lessTimeID(cs[i].On, cs[i].ID, cs[j].On, cs[j].ID) })
+	inv := make([]float64, len(cs))
+	var sum float64
+	planned := 0
+	for i, c := range cs {
+		if c.Probability > 0 {
+			inv[i] = 1 / c.Probability
+			sum += inv[i]
+			planned++
+		}
+	}
+	meanInv := 1.0
+	if planned > 0 {
+		meanInv = sum / float64(planned)
+	}
+	for i := range inv {
+		if inv[i] == 0 {
+			inv[i] = meanInv
+		}
+	}
+	for i, c := range cs {
+		w := inv[i] / meanInv
+		expose(IndSpotCheckFailed, w)
 		if c.Failed {
-			add(IndSpotCheckFailed, Evidence{Kind: KindSpotCheck, ID: c.ID, Lift: c.Lift, At: c.On, Weight: 1,
-				Detail: map[string]any{"failed_items": append([]string{}, c.FailedItems...)}})
+			add(IndSpotCheckFailed, Evidence{Kind: KindSpotCheck, ID: c.ID, Lift: c.Lift, At: c.On, Weight: w,
+				Detail: map[string]any{"failed_items": append([]string{}, c.FailedItems...), "selection_probability": c.Probability}})
 		}
 	}
 }

@@ -440,3 +440,28 @@ func TestRollingYear(t *testing.T) {
 		}
 	})
 }
+
+func TestSpotChecksAreWeightedByTheirSelectionProbability(t *testing.T) {
+	p := Period{Start: time.Date(2025, 1, 1, 0, 0, 0, 0, Shanghai), End: time.Date(2026, 1, 1, 0, 0, 0, 0, Shanghai)}
+	on := time.Date(2025, 5, 6, 0, 0, 0, 0, Shanghai)
+	in := FirmInput{USCC: "F", SpotChecks: []SpotCheck{
+		{ID: "1", Lift: "A", On: on, Failed: true, FailedItems: []string{"T02"}, Probability: 0.5}, // drawn easily: counts less
+		{ID: "2", Lift: "B", On: on, Probability: 0.1},                                             // drawn rarely: counts more
+		{ID: "3", Lift: "C", On: on},                                                               // outside any plan: the mean weight
+		{ID: "4", Lift: "D", On: p.End, Failed: true, Probability: 0.5},                            // after the period
+	}}
+	m := Measure(in, p, DefaultConfig())
+	c := m.Counts[indicatorIndex[IndSpotCheckFailed]]
+	if math.Abs(c.Exposure-3) > 1e-9 || math.Abs(c.Bad-2.0/6) > 1e-9 {
+		t.Errorf("tally %+v, want exposure 3 (checks) and bad 1/3", c)
+	}
+	var ev []Evidence
+	for _, e := range m.Evidence {
+		if e.Indicator == IndSpotCheckFailed {
+			ev = append(ev, e)
+		}
+	}
+	if len(ev) != 1 || ev[0].Kind != KindSpotCheck || ev[0].ID != "1" {
+		t.Errorf("evidence %+v", ev)
+	}
+}

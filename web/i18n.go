@@ -35,10 +35,22 @@ var messages = map[string][2]string{
 	"state_trapped":        {"有乘客被困，救援进行中", "Passenger trapped: rescue under way"},
 	"state_offline":        {"暂无实时数据（监测设备离线）", "No live data: the monitor is offline"},
 	"state_no_iot":         {"暂无实时数据（本电梯未接入物联网监测）", "No live data: this lift has no IoT monitor"},
-	"last_heartbeat":       {"最近一次数据", "Last heartbeat"},
-	"none":                 {"无", "none"},
-	"since":                {"开始于", "Since"},
-	"open_faults":          {"未消除的故障", "Open faults"},
+	// The status block's sentences, one per fact (status.go), worst first.
+	"status_trapped":        {"有乘客被困，救援进行中，请勿乘坐", "Passenger trapped: rescue under way, do not use"},
+	"status_fault":          {"故障，请勿乘坐", "Fault: do not use"},
+	"status_maintenance":    {"维保中（检修状态），请勿乘坐", "Under maintenance: do not use"},
+	"status_out_of_service": {"停止运行，请勿乘坐", "Out of service: do not use"},
+	"status_insp_expired":   {"检验合格证已过期", "Inspection certificate expired"},
+	"status_insp_none":      {"无定期检验记录，无法确认是否检验合格", "No periodic inspection on record: certification cannot be confirmed"},
+	"status_maint_overdue":  {"超过 15 天未按规定保养", "Routine service overdue (over 15 days)"},
+	"status_offline":        {"暂无实时数据（监测设备离线）", "No live data: the monitor is offline"},
+	"status_no_iot":         {"暂无实时数据（本电梯未接入物联网监测）", "No live data: this lift has no IoT monitor"},
+	"status_in_service":     {"正常运行，按期保养，检验合格", "In service, serviced on schedule, certificate valid"},
+	"insp_none_detail":      {"没有这部电梯的定期检验记录：请向使用单位询问检验合格证。", "No periodic inspection of this lift is on record: ask the use unit for the inspection certificate."},
+	"last_heartbeat":        {"最近一次数据", "Last heartbeat"},
+	"none":                  {"无", "none"},
+	"since":                 {"开始于", "Since"},
+	"open_faults":           {"未消除的故障", "Open faults"},
 
 	"firm_title":  {"维保单位", "Maintenance firm"},
 	"no_firm":     {"暂无维保单位登记，请联系使用单位。", "No maintenance firm is on record; please contact the use unit."},
@@ -114,6 +126,8 @@ var messages = map[string][2]string{
 	"no_answer":       {"尚未答复。维保单位应在 3 个工作日内答复。", "Not answered yet. The firm should answer within 3 working days."},
 	"reported_at":     {"提交时间", "Submitted"},
 	"answered_at":     {"答复时间", "Answered"},
+	"tracking_live":   {"电梯当前状态", "The lift's status now"},
+	"trapped_answer":  {"困人救援由应急救援中心（96333）和维保单位立即处理，不必等待书面答复；上方显示电梯的实时状态。", "A trapped passenger is handled at once by the rescue centre (96333) and the maintenance firm, not by a written answer; the lift's live status is shown above."},
 	"back_to_lift":    {"返回电梯信息页", "Back to the lift page"},
 
 	"err_404_title":    {"未找到该电梯", "Lift not found"},
@@ -151,27 +165,48 @@ var messages = map[string][2]string{
 	"err_internal_title":        {"服务暂时不可用", "Service temporarily unavailable"},
 	"err_internal_body":         {"请稍后再试。如有人被困，请立即拨打电话。", "Please try again later. If someone is trapped, call now."},
 
-	"firms_title": {"维保单位信用公示", "Maintenance firms' credit ratings"},
-	"search":      {"单位名称或信用代码", "Firm name or credit code"},
-	"all_grades":  {"全部等级", "All grades"},
-	"filter":      {"查询", "Search"},
-	"prev":        {"上一页", "Previous page"},
-	"next":        {"下一页", "Next page"},
-	"page_of":     {"第 %d 页，共 %d 页（%d 家）", "Page %d of %d (%d firms)"},
-	"no_firms":    {"没有符合条件的单位。", "No firm matches."},
-	"firm_name":   {"单位名称", "Firm"},
-	"lifts_count": {"维保电梯数", "Lifts maintained"},
-	"dims_title":  {"得分构成", "How the score is made up"},
-	"trend_title": {"近 12 个月信用分走势", "Score over the last 12 months"},
-	"month":       {"月份", "Month"},
-	"no_trend":    {"暂无历史评分", "No score history yet"},
-	"vetoes":      {"一票否决事项", "Veto items"},
-	"duty_phone":  {"24 小时值班电话", "24-hour duty line"},
-	"score_range": {"可信区间", "Likely range"},
-	"as_of":       {"评分截至", "Scored as of"},
-	"uscc":        {"统一社会信用代码", "Unified social credit code"},
-	"all_firms":   {"全部维保单位排名", "All firms by rank"},
-	"footer":      {"上海市电梯安全信息公示。数据来自维保单位、检验机构和电梯物联网监测。", "Shanghai lift safety information, from maintenance firms, inspection agencies and lift IoT monitors."},
+	"firms_title":    {"维保单位信用公示", "Maintenance firms' credit ratings"},
+	"search":         {"单位名称或信用代码", "Firm name or credit code"},
+	"all_grades":     {"全部等级", "All grades"},
+	"filter":         {"查询", "Search"},
+	"prev":           {"上一页", "Previous page"},
+	"next":           {"下一页", "Next page"},
+	"page_of":        {"第 %d 页，共 %d 页（%d 家）", "Page %d of %d (%d firms)"},
+	"no_firms":       {"没有符合条件的单位。", "No firm matches."},
+	"firm_name":      {"单位名称", "Firm"},
+	"lifts_count":    {"维保电梯数", "Lifts maintained"},
+	"dims_title":     {"得分构成", "How the score is made up"},
+	"trend_title":    {"近 12 个月信用分走势", "Score over the last 12 months"},
+	"month":          {"月份", "Month"},
+	"no_trend":       {"暂无历史评分", "No score history yet"},
+	"trend_new":      {"该单位接入评分系统不足两个月，目前只有 %d 个月的评分，走势将随每月评分逐步形成。", "This firm has been scored for less than two months: %d month of scores so far. The trend builds up as each month is scored."},
+	"trend_short":    {"目前有 %d 个月的评分（新接入的单位走势较短）。", "%d months of scores so far (a newly scored firm has a short trend)."},
+	"vetoes":         {"一票否决事项", "Veto items"},
+	"duty_phone":     {"24 小时值班电话", "24-hour duty line"},
+	"score_range":    {"可信区间", "Likely range"},
+	"as_of":          {"评分截至", "Scored as of"},
+	"uscc":           {"统一社会信用代码", "Unified social credit code"},
+	"all_firms":      {"全部维保单位排名", "All firms by rank"},
+	"home_title":     {"上海电梯安全信息公示", "Shanghai lift safety information"},
+	"home_what":      {"扫描轿厢内贴纸上的二维码，或输入电梯注册代码、地址，即可查看这部电梯的实时状态、维保和检验情况，以及维保单位的信用等级，并可报告问题。", "Scan the QR code on the sticker in the lift car, or enter the lift's registration code or address, to see its live status, maintenance and inspections, and its maintenance firm's credit grade, and to report a problem."},
+	"home_search":    {"电梯注册代码（20 位数字）或地址", "Registration code (20 digits) or address"},
+	"home_search_go": {"查找电梯", "Find the lift"},
+	"home_results":   {"查找结果", "Lifts found"},
+	"home_more":      {"结果较多，仅显示前 20 部，请输入更详细的地址。", "Only the first 20 are shown; please enter a fuller address."},
+	"home_none":      {"没有找到符合的电梯，请核对注册代码或地址。", "No lift matches; please check the code or address."},
+	"home_firms":     {"维保单位信用排名（前 5 名）", "Maintenance firms by credit rank (top 5)"},
+	"home_data":      {"开放数据与年度报告", "Open data and the yearly report"},
+	"home_open":      {"开放数据下载", "Open data downloads"},
+	"home_report":    {"%d 年度电梯安全报告", "Lift safety report %d"},
+	"lookup_title":   {"查询报告处理进展", "Look up a report"},
+	"lookup_hint":    {"请输入提交报告后得到的查询编号（8 至 16 位字母或数字）。", "Enter the tracking number you got when you sent the report (8 to 16 letters or digits)."},
+	"lookup_go":      {"查询", "Look up"},
+	"meta_site":      {"上海市电梯安全信息公示：电梯实时状态、维保与检验记录、维保单位信用等级。", "Shanghai lift safety information: live lift status, maintenance and inspection records, maintenance firms' credit grades."},
+	"meta_home":      {"查询上海任一部电梯的实时状态、维保与检验记录和维保单位信用等级，报告电梯问题。", "Look up any lift in Shanghai: live status, maintenance and inspections, the maintenance firm's credit grade; report a problem."},
+	"meta_lift":      {"%s %s 电梯的实时状态、维保与检验记录、维保单位信用等级和应急救援电话。", "Live status, maintenance and inspection records, the maintenance firm's credit grade and the emergency number for the lift at %s, %s."},
+	"meta_firm":      {"%s 的电梯维保信用等级、得分构成和近 12 个月走势。", "Credit grade, score breakdown and 12-month trend of the lift maintenance firm %s."},
+	"meta_firms":     {"上海市电梯维保单位信用等级和排名。", "Credit grades and ranking of Shanghai's lift maintenance firms."},
+	"footer":         {"上海市电梯安全信息公示。数据来自维保单位、检验机构和电梯物联网监测。", "Shanghai lift safety information, from maintenance firms, inspection agencies and lift IoT monitors."},
 }
 
 // dimensionNames describe the scoring model's dimensions in plain words;
@@ -183,6 +218,27 @@ var dimensionNames = map[string][2]string{
 	"reliability":  {"运行可靠：故障次数（不含乘客误用和外部原因）", "Reliability: faults (misuse and external causes excluded)"},
 	"emergency":    {"应急救援：困人后到达和解救的速度", "Emergency response: arrival and release times at entrapments"},
 	"deductions":   {"扣分事项：处罚、投诉等", "Deductions: penalties, complaints and the like"},
+}
+
+// vetoNames say in words why a firm is vetoed (scoring's veto keys); a
+// key the model adds later shows in plain words from its key until named
+// here, never as a raw code.
+var vetoNames = map[string][2]string{
+	"safety_circuit_bypass": {"短接电梯安全回路", "Bypassed a lift safety circuit"},
+	"subcontracting":        {"违规转包、分包维保业务", "Illegally subcontracted maintenance work"},
+	"accident":              {"发生负有责任的电梯事故", "Responsible for a lift accident"},
+	"licence_expired":       {"维保资质（许可证）已过期", "Maintenance licence expired"},
+	"serious_violator":      {"被列入严重违法失信名单", "On the list of serious violators"},
+}
+
+func vetoName(lang, key string) string {
+	if n, ok := vetoNames[key]; ok {
+		if lang == langEN {
+			return n[1]
+		}
+		return n[0]
+	}
+	return strings.ReplaceAll(key, "_", " ")
 }
 
 // tr returns the message for key in lang; an unknown key shows itself, so

@@ -7,6 +7,7 @@ import (
 
 	"lifttrust"
 	"lifttrust/fleet"
+	"lifttrust/scoring"
 	"lifttrust/web/view"
 )
 
@@ -120,4 +121,54 @@ func repeat(s string, n int) string {
 		out += s
 	}
 	return out
+}
+
+func TestEveryVetoIsNamedInBothLanguages(t *testing.T) {
+	keys := []string{"licence_expired", "serious_violator"}
+	for k := range scoring.VetoPenaltyKinds {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		n, ok := vetoNames[k]
+		if !ok || n[0] == "" || n[1] == "" {
+			t.Errorf("veto %q has no name in both languages", k)
+		}
+	}
+}
+
+func TestTheStatusBlockStatesTheWorstTrueFactFirst(t *testing.T) {
+	tests := []struct {
+		name                     string
+		state                    view.State
+		expired, noInsp, overdue bool
+		headline                 fact
+		rest                     []fact
+	}{
+		{"a lift with nothing wrong is in service", view.StateInService, false, false, false, factInService, nil},
+		{"an expired certificate outranks a running lift", view.StateInService, true, false, true, factInspExpired, []fact{factMaintOverdue}},
+		{"no inspection on record is its own fact, not expired", view.StateInService, false, true, false, factInspNone, nil},
+		{"overdue maintenance outranks a silent monitor", view.StateOffline, false, false, true, factMaintOverdue, []fact{factOffline}},
+		{"a trapped passenger outranks everything", view.StateTrapped, true, false, true, factTrapped, []fact{factInspExpired, factMaintOverdue}},
+		{"a fault outranks an expired certificate", view.StateFault, true, false, false, factFault, []fact{factInspExpired}},
+		{"out of service outranks overdue maintenance", view.StateOutOfService, false, false, true, factOutOfService, []fact{factMaintOverdue}},
+		{"a lift without IoT says so when nothing else is wrong", view.StateNoIoT, false, false, false, factNoIoT, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, rest := status(tt.state, tt.expired, tt.noInsp, tt.overdue)
+			if h != tt.headline || len(rest) != len(tt.rest) {
+				t.Fatalf("status = %s %v, want %s %v", h, rest, tt.headline, tt.rest)
+			}
+			for i := range rest {
+				if rest[i] != tt.rest[i] {
+					t.Fatalf("status = %s %v, want %s %v", h, rest, tt.headline, tt.rest)
+				}
+			}
+			for _, f := range append(rest, h) {
+				if _, ok := messages["status_"+string(f)]; !ok || f.Icon() == "" {
+					t.Errorf("fact %s has no sentence or icon", f)
+				}
+			}
+		})
+	}
 }

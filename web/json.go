@@ -165,7 +165,7 @@ func (p *Pages) LiftJSON(c *fiber.Ctx) error {
 	if f != nil {
 		out.Firm = p.firmJSON(f, false)
 	}
-	return c.JSON(out)
+	return sendJSON(c, out)
 }
 
 func (p *Pages) emergencyNumbers() []string {
@@ -208,16 +208,19 @@ func (p *Pages) FirmJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(p.firmJSON(f, true))
+	return sendJSON(c, p.firmJSON(f, true))
 }
 
 // FirmsJSON serves GET /api/v1/firms?q=&grade=&page=: firms by rank.
 func (p *Pages) FirmsJSON(c *fiber.Ctx) error {
 	f := firmFilter(c)
 	firms, total := p.view.Firms(f)
+	if f.Page > max(1, (total+f.PerPage-1)/f.PerPage) {
+		return lifttrust.Errorf(lifttrust.ErrNotFound, "page %d is past the last page", f.Page)
+	}
 	items := make([]*firmJSON, 0, len(firms))
 	for _, firm := range firms {
 		items = append(items, p.firmJSON(firm, false))
 	}
-	return c.JSON(fiber.Map{"firms": items, "total": total, "page": f.Page, "per_page": f.PerPage})
+	return sendJSON(c, fiber.Map{"firms": items, "total": total, "page": f.Page, "per_page": f.PerPage})
 }

@@ -58,3 +58,12 @@ func (l *windowLimits) sweep(now time.Time) {
 		clear(l.counts)
 	}
 }
+
+// over reports whether key has used up max in its current window, without
+// counting an event (the sign-in form counts only failures, after them).
+func (l *windowLimits) over(key string, max int, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.counts[key]
+	return w != nil && now.Sub(w.start) < l.window && w.n >= max
+}

@@ -335,8 +335,12 @@ func TestTrappedReportRaisesTheAlarm(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if html := body(t, f.get(t, resp.Header.Get("Location"))); !strings.Contains(html, "tel:96333") {
+	html := body(t, f.get(t, resp.Header.Get("Location")))
+	if !strings.Contains(html, "tel:96333") {
 		t.Error("the tracking page of a trapped report lacks the emergency number")
+	}
+	if strings.Contains(html, "3 个工作日") || !strings.Contains(html, "电梯当前状态") {
+		t.Error("the tracking page of a trapped report promises a 3-day answer or lacks the lift's live state")
 	}
 	for {
 		select {

@@ -3,9 +3,6 @@ package web
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -44,47 +41,10 @@ type PortalStore interface {
 	Audit(ctx context.Context, by *auth.User, action, kind, id string, detail map[string]any) error
 }
 
-// CSRF issues and checks the token every portal form carries. It is one
-// interface so that the session-bound helper of the sign-in work can
-// replace the default (SessionCSRF) in one place.
-type CSRF interface {
-	Token(c *fiber.Ctx) string
-	Check(c *fiber.Ctx) error
-}
-
-// SessionCSRF binds a form token to the browser session: HMAC(secret,
-// session cookie). A cross-site page can read neither, and a token is
-// worthless after sign-out (a new session, a new token).
-type SessionCSRF struct {
-	Secret string
-	Cookie string // the session cookie's name (api.SessionCookie)
-}
-
-// Field is the form field that carries the token.
-const csrfField = "csrf"
-
-func (s SessionCSRF) token(session string) string {
-	m := hmac.New(sha256.New, []byte(s.Secret))
-	m.Write([]byte("portal-csrf:" + session))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// Token is the current session's form token.
-func (s SessionCSRF) Token(c *fiber.Ctx) string { return s.token(c.Cookies(s.Cookie)) }
-
-// Check refuses a form whose token is missing or not the session's.
-func (s SessionCSRF) Check(c *fiber.Ctx) error {
-	session := c.Cookies(s.Cookie)
-	if session == "" || !hmac.Equal([]byte(c.FormValue(csrfField)), []byte(s.token(session))) {
-		return lifttrust.ErrCSRF
-	}
-	return nil
-}
-
 // PortalConfig tunes the portal.
 type PortalConfig struct {
 	Log          *slog.Logger
-	CSRF         CSRF
+	CSRF         CSRF // the session-bound form token (NewCSRF)
 	Now          func() time.Time
 	AppealWindow time.Duration // shown in the appeal help (0: the default 30 days)
 	// ExportTimeout bounds a CSV export (default 5 minutes): it streams

@@ -75,7 +75,7 @@ func newPortalFixture(t testing.TB) *portalFixture {
 
 	scores := postgres.NewScoreStore(f.db)
 	scores.Now = func() time.Time { return fixtureNow }
-	csrf := web.SessionCSRF{Secret: portalKey, Cookie: api.SessionCookie}
+	csrf := web.NewCSRF(portalKey)
 	p := web.NewPortal(web.PortalConfig{Log: noLogs, CSRF: csrf, Now: func() time.Time { return fixtureNow }},
 		postgres.NewPortalStore(f.db, scores))
 	users := sessions{

@@ -75,7 +75,7 @@ func (l *portalLayout) CSS() template.CSS     { return template.CSS(portalCSS) }
 func (l *portalLayout) HTMLLang() string      { return htmlLang(l.Lang) }
 func (l *portalLayout) OtherLang() string     { return tr(l.Lang, "lang_other_code") }
 func (l *portalLayout) OtherHTMLLang() string { return htmlLang(l.OtherLang()) }
-func (l *portalLayout) CSRFField() string     { return csrfField }
+func (l *portalLayout) CSRFField() string     { return CSRFField }
 
 // Tabs are the portal's sections.
 func (l *portalLayout) Tabs() [][2]string {

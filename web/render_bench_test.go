@@ -59,7 +59,7 @@ func BenchmarkTemplateOnly(b *testing.B) {
 	l, f, hb := benchLift()
 	v := variant{lang: langZH}
 	for i := 0; i < b.N; i++ {
-		if _, err := render("lift", p.liftData(v, l, f, hb, time.Now())); err != nil {
+		if _, err := render(liftTmpl, p.liftData(v, l, f, hb, time.Now())); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -55,6 +55,14 @@ type Config struct {
 	// OpsToken, when set, is required (Authorization: Bearer) for /metrics
 	// and for the per-check detail of /readyz (LIFTTRUST_OPS_TOKEN).
 	OpsToken string
+	// Sign-in (docs/operations.md, "Sign-in and sessions").
+	SessionIdle     time.Duration // LIFTTRUST_SESSION_IDLE: a session unused this long ends (30m)
+	SessionAbsolute time.Duration // LIFTTRUST_SESSION_ABSOLUTE: a session ends this long after sign-in (12h)
+	LockAfter       int           // LIFTTRUST_LOCK_AFTER: wrong passwords in a row that lock a user name (5)
+	LockFor         time.Duration // LIFTTRUST_LOCK_FOR: how long (15m)
+	// LoginFailuresPerAddress failed sign-ins from one address per 15
+	// minutes refuse further attempts from it (LIFTTRUST_LOGIN_FAILURES_PER_ADDRESS, 20).
+	LoginFailuresPerAddress int
 	// DemoPassword is the password of the demo logins that seed creates
 	// (LIFTTRUST_DEMO_PASSWORD); empty means seed's default.
 	DemoPassword string
@@ -101,6 +109,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.OfflineAfter = dur("LIFTTRUST_OFFLINE_AFTER", "5m")
 	c.ArrivalLimit = dur("LIFTTRUST_ARRIVAL_LIMIT", "30m")
 	c.Retention = dur("LIFTTRUST_TELEMETRY_RETENTION", "9480h") // 13 months (395 days)
+	c.SessionIdle = dur("LIFTTRUST_SESSION_IDLE", "30m")
+	c.SessionAbsolute = dur("LIFTTRUST_SESSION_ABSOLUTE", "12h")
+	c.LockFor = dur("LIFTTRUST_LOCK_FOR", "15m")
+	count := func(k, def string) int {
+		n, err := strconv.Atoi(get(k, def))
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("%s: want a whole number from 1 to 1000 such as %s", k, def))
+		}
+		return n
+	}
+	c.LockAfter = count("LIFTTRUST_LOCK_AFTER", "5")
+	c.LoginFailuresPerAddress = count("LIFTTRUST_LOGIN_FAILURES_PER_ADDRESS", "20")
+	if c.SessionIdle > c.SessionAbsolute {
+		errs = append(errs, errors.New("LIFTTRUST_SESSION_IDLE: longer than LIFTTRUST_SESSION_ABSOLUTE"))
+	}
 	c.DeadLetterRetention = dur("LIFTTRUST_DEAD_LETTER_RETENTION", "2160h")
 	if n, err := strconv.Atoi(get("LIFTTRUST_DEAD_LETTER_LIMIT", "1000")); err != nil || n < 1 {
 		errs = append(errs, errors.New("LIFTTRUST_DEAD_LETTER_LIMIT: want a positive number of dead letters per source and hour"))
@@ -209,6 +232,7 @@ func (c Config) Print(w io.Writer) {
 	if c.Secret != "" {
 		secret = "*** from " + c.SecretSource
 	}
-	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s MQTT_USERNAME=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s\n",
-		db, mq, mqUser, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention)
+	fmt.Fprintf(w, "config: DATABASE_URL=%s MQTT_URL=%s MQTT_USERNAME=%s HTTP_ADDR=%s PUBLIC_BASE_URL=%s LIFTTRUST_DATA_DIR=%s LIFTTRUST_SECRET=%s emergency=%s share_group=%q topic_prefix=%q offline_after=%s arrival_limit=%s retention=%s session_idle=%s session_absolute=%s lock=%d/%s\n",
+		db, mq, mqUser, c.HTTPAddr, c.PublicBaseURL, c.DataDir, secret, c.EmergencyNo, c.MQTTShareGroup, c.MQTTTopicPrefix, c.OfflineAfter, c.ArrivalLimit, c.Retention,
+		c.SessionIdle, c.SessionAbsolute, c.LockAfter, c.LockFor)
 }

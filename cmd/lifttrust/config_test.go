@@ -25,6 +25,8 @@ func TestLoadConfig(t *testing.T) {
 		{"a short secret is rejected", map[string]string{"LIFTTRUST_SECRET": "short"}, "LIFTTRUST_SECRET"},
 		{"an emergency number with letters is rejected", map[string]string{"LIFTTRUST_EMERGENCY_NUMBER": "96x33"}, "EMERGENCY"},
 		{"a negative offline threshold is rejected", map[string]string{"LIFTTRUST_OFFLINE_AFTER": "-1m"}, "LIFTTRUST_OFFLINE_AFTER"},
+		{"an idle timeout longer than the absolute one is rejected", map[string]string{"LIFTTRUST_SESSION_IDLE": "13h"}, "LIFTTRUST_SESSION_IDLE"},
+		{"a lock-out after zero failures is rejected", map[string]string{"LIFTTRUST_LOCK_AFTER": "0"}, "LIFTTRUST_LOCK_AFTER"},
 		{"a public base URL must be http(s)", map[string]string{"PUBLIC_BASE_URL": "ftp://x"}, "PUBLIC_BASE_URL"},
 	}
 	for _, tt := range tests {

@@ -43,10 +43,13 @@ var commands = []command{
 	{"simulate", "play the loaded fleet live over MQTT (--rate MSG_PER_S --duration D)", runSimulate},
 	{"ingest", "run MQTT ingest alone (needs MQTT_URL; serve runs it too)", runIngest},
 	{"score", "rescore maintenance firms now (--firm USCC for one; --truth FILE to validate)", runScore},
+	{"user", "manage users: add, passwd, disable, list (lifttrust user -h)", runUser},
+	{"token", "manage API tokens: add (printed once), revoke, list (lifttrust token -h)", runToken},
 	{"mqtt-user", "issue, rotate, revoke and list broker credentials (add --lift|--firm|--agency|--service, --all-lifts --out F)", runMQTTUser},
 	{"broker-config", "write a Mosquitto config enforcing every issued credential (--listen HOST:PORT --out DIR)", runBrokerConfig},
 	{"risk", "fit the per-lift risk forecast and store every lift's forecast (--validate: time-split AUC)", runRisk},
 	{"spotcheck", "risk-weighted spot checks: plan --month YYYY-MM --checks N, evaluate --plan ID --truth FILE, import FILE, simulate", runSpotCheck},
+	{"webhook", "register a firm's alert webhook and print its signing secret (--firm USCC --url https://… | --delete)", runWebhook},
 	{"qr", "write QR stickers: PNG/SVG per lift or A4 label sheets (--out DIR --format png|svg|html)", runQR},
 	{"report", "write the yearly lift safety status report: HTML, PDF, JSON (--year Y --out DIR)", runReport},
 }
@@ -55,6 +58,7 @@ var commands = []command{
 // write, and the logger.
 type env struct {
 	cfg    Config
+	stdin  io.Reader // passwords for user add and user passwd
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
@@ -62,6 +66,11 @@ type env struct {
 
 // run parses the subcommand and runs it; tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWithInput(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run reading stdin from in (tests give passwords).
+func runWithInput(ctx context.Context, args []string, getenv func(string) string, in io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
@@ -80,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	return cmd.run(ctx, &env{cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}, args[1:])
+	return cmd.run(ctx, &env{cfg: cfg, stdin: in, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}, args[1:])
 }
 
 // newLogger is the one logger of the process: text for a terminal, JSON

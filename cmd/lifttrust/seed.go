@@ -116,13 +116,14 @@ func writeTruth(path string, t seed.Truth) error {
 	return f.Close()
 }
 
-// seedDemo loads the demo fleet unless it is there already (serve --demo).
-func (e *env) seedDemo(ctx context.Context, db *postgres.DB) error {
-	_, err := e.loadSeed(ctx, db, seed.Options{Scale: "demo", Seed: 1, Months: 12, DemoPassword: e.cfg.DemoPassword})
+// seedDemo loads the demo fleet unless it is there already (serve --demo)
+// and returns the demo firm's USCC.
+func (e *env) seedDemo(ctx context.Context, db *postgres.DB) (string, error) {
+	res, err := e.loadSeed(ctx, db, seed.Options{Scale: "demo", Seed: 1, Months: 12, DemoPassword: e.cfg.DemoPassword})
 	if err != nil {
-		return fmt.Errorf("demo fleet: %w", err)
+		return "", fmt.Errorf("demo fleet: %w", err)
 	}
-	return nil
+	return res.DemoFirm.USCC, nil
 }
 
 // progressOut passes the loader's progress line through: rewritten in

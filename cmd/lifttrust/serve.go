@@ -12,6 +12,7 @@ import (
 	"lifttrust/localenv"
 	"lifttrust/mqttauth"
 	"lifttrust/postgres"
+	"lifttrust/seed"
 	"lifttrust/web"
 	"lifttrust/web/open"
 )
@@ -53,9 +54,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	if *demo { // idempotent: a no-op once the demo fleet is loaded
-		if err := e.seedDemo(ctx, db); err != nil {
+		pw, source, err := e.demoPassword()
+		if err != nil {
 			return err
 		}
+		e.cfg.DemoPassword = pw
+		firm, err := e.seedDemo(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := ensureDemoUsers(ctx, db, firm, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "demo sign-in 演示登录 %s/login: %s, %s and %s, password 密码 %s (kept in %s)\n",
+			e.cfg.PublicBaseURL, seed.DemoFirmUser, seed.DemoInspectorUser, DemoAdminUser, pw, source)
 	}
 
 	// The embedded broker runs under its own context: it must outlive
@@ -94,6 +106,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		close(brokerDone)
 	}
 
+	// One LISTEN connection for the whole process: the public view, the
+	// scoring scheduler and every live screen subscribe to it.
+	hub := postgres.NewHub(db, e.log)
+	db.UseHub(hub)
+
 	ing, err := e.newIngest(db, mqttURL, mqttUser, mqttPass)
 	if err != nil {
 		return err
@@ -109,7 +126,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	firmPortal := web.NewPortal(web.PortalConfig{
 		Log:           e.log,
 		PublicBaseURL: e.cfg.PublicBaseURL,
-		CSRF:          web.SessionCSRF{Secret: e.cfg.Secret, Cookie: api.SessionCookie},
+		CSRF:          web.NewCSRF(e.cfg.Secret),
 	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
 	reports := postgres.NewReportStore(db)
 	openStore := postgres.NewOpenDataStore(db)
@@ -133,10 +150,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := registerServeMetrics(db, checks, mqttURL, e.log); err != nil {
 		return err
 	}
+	authStore := e.newAuthStore(db)
+	accounts := web.NewAccounts(web.AccountsConfig{
+		Log:                e.log,
+		PublicBaseURL:      e.cfg.PublicBaseURL,
+		EmergencyNo:        e.cfg.EmergencyNo,
+		Secret:             e.cfg.Secret,
+		FailuresPerAddress: e.cfg.LoginFailuresPerAddress,
+	}, accountStores{authStore, postgres.NewAccountStore(db, 0)})
 	srv := api.New(api.Deps{
 		Log:      e.log,
 		Checks:   checks,
-		Auth:     postgres.NewAuthStore(db),
+		Auth:     authStore,
+		Accounts: accounts,
 		OpsToken: e.cfg.OpsToken,
 		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
 		Site:     pages,
@@ -144,7 +170,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Open:     openData,
 	})
 
+	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
+
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hub.Run(gctx) })
+	// Trapped-passenger alerts: every instance runs a sender; the outbox in
+	// PostgreSQL gives each delivery to one of them.
+	g.Go(func() error { return alerts.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.

@@ -143,9 +143,9 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case len(inspectors) == 0:
-		fmt.Fprintln(e.stdout, "spotcheck: 没有监察员账号，所有抽查均未分配 / no inspector accounts: every check is unassigned (add users with role inspector and their districts in inspector_districts)")
+		fmt.Fprintln(e.stdout, "spotcheck: 没有监察员账号，所有抽查均未分配 / no inspector accounts: every check is unassigned (lifttrust user add --role inspector [--district CODE]...)")
 	case withDistricts == 0:
-		fmt.Fprintf(e.stdout, "spotcheck: %d 名监察员均未分配辖区，所有抽查均未分配 / none of the %d inspectors has a district: every check is unassigned (add rows to inspector_districts)\n", len(inspectors), len(inspectors))
+		fmt.Fprintf(e.stdout, "spotcheck: %d 名监察员均未分配辖区，所有抽查均未分配 / none of the %d inspectors has a district: every check is unassigned (lifttrust user add --role inspector [--district CODE]...)\n", len(inspectors), len(inspectors))
 	case p.Unassigned > 0:
 		fmt.Fprintf(e.stdout, "spotcheck: %d 项抽查未分配 / %d checks unassigned: no inspector covers their district, or only the one who checked the firm last\n", p.Unassigned, p.Unassigned)
 	default:

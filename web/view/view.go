@@ -83,7 +83,7 @@ type Score struct {
 	Low, High   float64
 	Grade       string
 	Rank        int // 0 when unranked
-	RankedOf    int // firms ranked in the same run
+	RankedOf    int // firms ranked: every firm with a current score
 	Provisional bool
 	AsOf        time.Time
 	Vetoes      []string
@@ -188,6 +188,13 @@ func (l *Lift) InspectionExpired(now time.Time) bool {
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	due := l.LastInspection.NextDue
 	return time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC).Before(today)
+}
+
+// InspectionOnRecord reports whether a periodic inspection with a
+// certificate date is on record: without one, "expired" cannot be said,
+// and the page says "no inspection on record" instead.
+func (l *Lift) InspectionOnRecord() bool {
+	return l.LastInspection != nil && !l.LastInspection.NextDue.IsZero()
 }
 
 // MaskName keeps a person's first character and hides the rest (张三 →
@@ -318,7 +325,42 @@ func (v *View) SetHeartbeats(hb map[string]time.Time) {
 	}
 }
 
+// resort re-ranks the scored firms among one another and re-sorts the
+// list. A firm reloaded alone (after a one-firm rescore) moves the others'
+// ranks too, so every firm's rank is derived here from all current scores
+// (no veto first, then by score; equal scores share a rank, as
+// scoring.Rank does); a firm whose rank or count changes gets a new
+// snapshot, which also renews its lifts' cached pages.
 func (v *View) resort() {
+	scored := make([]*Firm, 0, len(v.firms))
+	for _, f := range v.firms {
+		if f.Score != nil {
+			scored = append(scored, f)
+		}
+	}
+	vetoed := func(f *Firm) bool { return len(f.Score.Vetoes) > 0 }
+	sort.Slice(scored, func(i, j int) bool {
+		a, b := scored[i], scored[j]
+		if vetoed(a) != vetoed(b) {
+			return !vetoed(a)
+		}
+		if a.Score.Score != b.Score.Score {
+			return a.Score.Score > b.Score.Score
+		}
+		return a.USCC < b.USCC
+	})
+	rank := 0
+	for i, f := range scored {
+		if i == 0 || vetoed(f) != vetoed(scored[i-1]) || f.Score.Score != scored[i-1].Score.Score {
+			rank = i + 1
+		}
+		if f.Score.Rank != rank || f.Score.RankedOf != len(scored) {
+			nf, ns := *f, *f.Score
+			ns.Rank, ns.RankedOf = rank, len(scored)
+			nf.Score = &ns
+			v.firms[f.USCC] = &nf
+		}
+	}
 	v.byRank = v.byRank[:0]
 	for _, f := range v.firms {
 		v.byRank = append(v.byRank, f)
@@ -338,6 +380,31 @@ func rankKey(f *Firm) int {
 		return 1 << 30
 	}
 	return f.Score.Rank
+}
+
+// SearchLifts returns up to limit lifts whose address, building or use
+// unit contains q (case-insensitive), sorted by code; the home page's
+// search by address. A scan of the city takes milliseconds, well under a
+// page render of the results.
+func (v *View) SearchLifts(q string, limit int) []*Lift {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || limit <= 0 {
+		return nil
+	}
+	v.mu.RLock()
+	var out []*Lift
+	for _, l := range v.lifts {
+		if strings.Contains(strings.ToLower(l.Address), q) || strings.Contains(strings.ToLower(l.Building), q) ||
+			strings.Contains(strings.ToLower(l.UseUnit), q) || strings.Contains(l.DistrictZH+l.Address, q) {
+			out = append(out, l)
+		}
+	}
+	v.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
 }
 
 // FirmFilter selects firms for the public list.

@@ -125,3 +125,30 @@ func TestFirmsListsByRankWithFilters(t *testing.T) {
 		})
 	}
 }
+
+func TestRanksAreAmongAllFirmsAfterAOneFirmReload(t *testing.T) {
+	v := New()
+	v.ReplaceFirms([]*Firm{
+		{USCC: "U1", Score: &Score{Score: 90, Rank: 1, RankedOf: 3}},
+		{USCC: "U2", Score: &Score{Score: 80, Rank: 2, RankedOf: 3}},
+		{USCC: "U3", Score: &Score{Score: 70, Rank: 3, RankedOf: 3}},
+		{USCC: "U4"},
+	}, nil)
+	// A one-firm run ranked U3 alone ("1 of 1"); it now leads.
+	v.ReplaceFirms([]*Firm{{USCC: "U3", Score: &Score{Score: 95, Rank: 1, RankedOf: 1}}}, nil)
+	want := map[string][2]int{"U3": {1, 3}, "U1": {2, 3}, "U2": {3, 3}}
+	for u, w := range want {
+		f, _ := v.Firm(u)
+		if f.Score.Rank != w[0] || f.Score.RankedOf != w[1] {
+			t.Errorf("%s: rank %d of %d, want %d of %d", u, f.Score.Rank, f.Score.RankedOf, w[0], w[1])
+		}
+	}
+	// A veto ranks after every firm without one, whatever the score.
+	v.ReplaceFirms([]*Firm{{USCC: "U1", Score: &Score{Score: 99, Vetoes: []string{"safety_circuit_bypass"}}}}, nil)
+	if f, _ := v.Firm("U1"); f.Score.Rank != 3 {
+		t.Errorf("vetoed firm ranks %d, want 3", f.Score.Rank)
+	}
+	if f, _ := v.Firm("U4"); f.Score != nil {
+		t.Error("an unscored firm got a score")
+	}
+}

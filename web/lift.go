@@ -1,0 +1,319 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/klauspost/compress/gzip"
+
+	"lifttrust"
+	"lifttrust/fleet"
+	"lifttrust/qrcodes"
+	"lifttrust/web/view"
+)
+
+// The passenger page behind the QR sticker (/e/{code}): the hot path. It
+// is cached per variant as spliceable gzip pieces (cache.go, splice.go).
+
+var liftTmpl = pageTemplate("lift")
+
+// liftView is the passenger page.
+type liftView struct {
+	layout
+	HBMarker   bool // render the heartbeat time as hbMarker, to be spliced
+	Lift       *view.Lift
+	Firm       *view.Firm
+	State      view.State
+	Heartbeat  time.Time
+	Faults     []string
+	Overdue    bool
+	Expired    bool // certificate date passed (not: no inspection on record)
+	NoInsp     bool // no periodic inspection with a date on record
+	Categories []string
+	// Headline is the worst true fact about the lift; Facts are the other
+	// true warnings, shown right below it (status.go).
+	Headline fact
+	Facts    []fact
+}
+
+// HeartbeatText is the last heartbeat time, or the marker spliced later.
+func (v *liftView) HeartbeatText() string {
+	if v.HBMarker {
+		return hbMarker
+	}
+	return v.DateTime(v.Heartbeat)
+}
+
+// warm renders the default variant of every lift not yet cached, on all
+// cores but one, until ctx ends or the cache is full.
+func (p *Pages) warm(ctx context.Context) {
+	start := time.Now()
+	codes := p.view.Codes()
+	v := variant{lang: langZH}
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
+	next := make(chan string)
+	var wg sync.WaitGroup
+	var rendered atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for code := range next {
+				lift, firm, hb, ok := p.view.Lift(code)
+				if !ok {
+					continue
+				}
+				now := p.cfg.Now()
+				state := lift.LiveState(hb, now, p.cfg.OfflineAfter)
+				key := code + "/" + v.key()
+				if _, ok := p.cache.get(key, lift, firm, state); ok {
+					continue
+				}
+				e, err := p.renderLift(v, lift, firm, hb, now, state)
+				if err != nil {
+					p.log.Warn("warm page", "lift", code, "err", err)
+					continue
+				}
+				p.cache.put(key, e)
+				rendered.Add(1)
+			}
+		}()
+	}
+feed:
+	for _, c := range codes {
+		if _, bytes := p.cache.stats(); bytes > p.cfg.CacheBytes*9/10 {
+			break
+		}
+		select {
+		case next <- c:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	p.log.Info("page cache warmed", "pages", rendered.Load(), "took", time.Since(start).Round(time.Millisecond))
+}
+
+// lookupLift finds a lift in the view, or in the database when the view
+// does not know it (not loaded yet, or registered since the last load).
+// Unknown codes are remembered for a minute so they cost no query.
+func (p *Pages) lookupLift(ctx context.Context, code string) (*view.Lift, *view.Firm, time.Time, error) {
+	if l, f, hb, ok := p.view.Lift(code); ok {
+		return l, f, hb, nil
+	}
+	if _, err := fleet.ParseRegistrationCode(code); err != nil {
+		return nil, nil, time.Time{}, lifttrust.Errorf(lifttrust.ErrInvalid, "%s", err.Error())
+	}
+	now := p.cfg.Now()
+	p.missMu.Lock()
+	until, known := p.misses[code]
+	p.missMu.Unlock()
+	if known && now.Before(until) {
+		return nil, nil, time.Time{}, lifttrust.Errorf(lifttrust.ErrNotFound, "lift %s not found", code)
+	}
+	lifts, hb, _, err := p.src.LoadLifts(ctx, []string{code})
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if len(lifts) == 0 {
+		p.missMu.Lock()
+		if len(p.misses) > 10000 {
+			clear(p.misses)
+		}
+		p.misses[code] = now.Add(time.Minute)
+		p.missMu.Unlock()
+		return nil, nil, time.Time{}, lifttrust.Errorf(lifttrust.ErrNotFound, "lift %s not found", code)
+	}
+	if fu := lifts[0].FirmUSCC; fu != "" {
+		if _, ok := p.view.Firm(fu); !ok {
+			if firms, _, err := p.src.LoadFirms(ctx, []string{fu}); err == nil {
+				p.view.ReplaceFirms(firms, nil)
+			}
+		}
+	}
+	p.view.ReplaceLifts(lifts, hb, nil)
+	l, f, h, _ := p.view.Lift(code)
+	return l, f, h, nil
+}
+
+// LiftPage serves the passenger page from the cache, rendering it on a
+// miss: a new lift or firm snapshot (an event), or a live state that
+// changed with time alone (heartbeats stopped). The heartbeat time is
+// spliced in, so a page stays cached while heartbeats arrive.
+func (p *Pages) LiftPage(c *fiber.Ctx) error {
+	if c.Query("report") == "1" {
+		// The report section of the cached page is a lift-independent GET
+		// form that submits to the page's own URL.
+		return p.ReportForm(c)
+	}
+	code := utils.CopyString(c.Params("code"))
+	v := p.variant(c)
+	lift, firm, hb, err := p.lookupLift(c.UserContext(), code)
+	if err != nil {
+		return p.errorPage(c, err, "lift")
+	}
+	now := p.cfg.Now()
+	state := lift.LiveState(hb, now, p.cfg.OfflineAfter)
+	key := code + "/" + v.key()
+	e, ok := p.cache.get(key, lift, firm, state)
+	if !ok {
+		if e, err = p.renderLift(v, lift, firm, hb, now, state); err != nil {
+			return err
+		}
+		p.cache.put(key, e)
+		pageRenders.WithLabelValues("lift").Inc()
+	} else if e.frame != nil && e.hbText != "" && hb.Unix()/60 != e.hbMinute {
+		// Heartbeats are shown to the minute: only a new minute costs a
+		// new trailer (microseconds), never a render.
+		e = p.withHeartbeat(e, hb)
+		p.cache.put(key, e)
+	}
+	return p.sendEntry(c, e)
+}
+
+// renderLift renders a lift page and cuts it into spliceable pieces.
+func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) (*cacheEntry, error) {
+	data := p.liftData(v, lift, firm, hb, now)
+	data.HBMarker = true
+	html, err := render(liftTmpl, data)
+	if err != nil {
+		return nil, err
+	}
+	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang}
+	if pre, mid, suf, ok := split(html); ok {
+		if fr := p.frames.get(v.key(), pre, suf); fr != nil {
+			e.frame = fr
+			a, b, found := bytes.Cut(mid, []byte(hbMarker))
+			e.a, e.b = deflatePiece(a, false), deflatePiece(b, false)
+			if found {
+				return p.withHeartbeat(e, hb), nil
+			}
+			e.tr = trailer(fr.prefix, e.a, e.b, fr.suffix)
+			return e, nil
+		}
+	}
+	// Cannot splice: cache the page whole, with the time rendered in.
+	html = bytes.Replace(html, []byte(hbMarker), []byte(data.DateTime(hb)), 1)
+	e.gz = compress(html)
+	return e, nil
+}
+
+// withHeartbeat returns a copy of e showing the heartbeat time text
+// (entries are shared by concurrent requests, so they are never changed).
+func (p *Pages) withHeartbeat(e *cacheEntry, hb time.Time) *cacheEntry {
+	n := *e
+	text := formatDateTime(e.lang, hb)
+	n.hbText, n.hbMinute, n.hb = text, hb.Unix()/60, p.hbs.get(text)
+	n.tr = trailer(n.frame.prefix, n.a, n.hb, n.b, n.frame.suffix)
+	return &n
+}
+
+func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
+	lv := &liftView{
+		layout: layout{Lang: v.lang, Large: v.large, Emergency: p.cfg.EmergencyNo, Now: now,
+			Title:       tr(v.lang, "reg_code") + " " + l.Code,
+			Description: trf(v.lang, "meta_lift", district(v.lang, l), l.Address)},
+		Lift: l, Firm: f, Heartbeat: hb,
+		State:      l.LiveState(hb, now, p.cfg.OfflineAfter),
+		Faults:     faultNames(v.lang, l.Faults),
+		Overdue:    l.MaintenanceOverdue(now),
+		NoInsp:     !l.InspectionOnRecord(),
+		Categories: fleet.ReportCategories,
+	}
+	lv.Expired = !lv.NoInsp && l.InspectionExpired(now)
+	lv.Headline, lv.Facts = status(lv.State, lv.Expired, lv.NoInsp, lv.Overdue)
+	return lv
+}
+
+// sendEntry writes a cached page: the spliced gzip stream as is, or, for
+// the rare client that does not accept gzip, inflated.
+func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
+	setPageHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "public, no-cache")
+	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
+	// The gzip trailer is the CRC-32 and length of the whole page text:
+	// an ETag for free.
+	tr := e.tr
+	if e.frame == nil && len(e.gz) >= 8 {
+		copy(tr[:], e.gz[len(e.gz)-8:])
+	}
+	etag := `W/"` + hex.EncodeToString(tr[:]) + `"`
+	c.Set(fiber.HeaderETag, etag)
+	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	gzipOK := strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
+	if e.frame == nil {
+		if gzipOK {
+			c.Set(fiber.HeaderContentEncoding, "gzip")
+			return c.Send(e.gz)
+		}
+		return sendInflated(c, e.gz)
+	}
+	if !gzipOK {
+		var b bytes.Buffer
+		e.writeTo(&b)
+		return sendInflated(c, b.Bytes())
+	}
+	c.Set(fiber.HeaderContentEncoding, "gzip")
+	e.writeTo(c.Response().BodyWriter())
+	return nil
+}
+
+func (e *cacheEntry) writeTo(w io.Writer) {
+	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.a.deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
+		_, _ = w.Write(part) // a response body buffer does not fail
+	}
+}
+
+func sendInflated(c *fiber.Ctx, gz []byte) error {
+	r, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return err
+	}
+	html, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	return c.Send(html)
+}
+
+// LiftQRPNG is the lift's sticker QR code as a PNG.
+func (p *Pages) LiftQRPNG(c *fiber.Ctx) error {
+	code := utils.CopyString(c.Params("code"))
+	if _, _, _, err := p.lookupLift(c.UserContext(), code); err != nil {
+		return p.errorPage(c, err, "lift")
+	}
+	b, err := qrcodes.PNG(qrcodes.PageURL(p.cfg.PublicBaseURL, code), 512)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	c.Set(fiber.HeaderContentType, "image/png")
+	return c.Send(b)
+}
+
+// LiftQRSVG is the lift's sticker QR code as an SVG.
+func (p *Pages) LiftQRSVG(c *fiber.Ctx) error {
+	code := utils.CopyString(c.Params("code"))
+	if _, _, _, err := p.lookupLift(c.UserContext(), code); err != nil {
+		return p.errorPage(c, err, "lift")
+	}
+	b, err := qrcodes.SVG(qrcodes.PageURL(p.cfg.PublicBaseURL, code), "QR "+code)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	c.Set(fiber.HeaderContentType, "image/svg+xml")
+	return c.Send(b)
+}

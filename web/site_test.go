@@ -1,0 +1,96 @@
+package web_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"lifttrust/web"
+)
+
+func TestTheSiteAroundThePages(t *testing.T) {
+	f := newFixture(t, web.Config{})
+	t.Run("the home page says what this is and links search, firms, tracking, open data and the yearly report", func(t *testing.T) {
+		resp := f.get(t, "/", "Accept-Language", "en")
+		html := body(t, resp)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		for _, w := range []string{`<html lang="en"`, `name="description"`, `action="/"`, `action="/t"`, `href="/open"`, `href="/reports/`, `href="/f/` + firmA + `"`} {
+			if !strings.Contains(html, w) {
+				t.Errorf("home lacks %q", w)
+			}
+		}
+	})
+	t.Run("a registration code in the search leads to the lift page", func(t *testing.T) {
+		resp := f.get(t, "/?q="+liftNormal)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/e/"+liftNormal {
+			t.Fatalf("status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("an address in the search lists the lifts there", func(t *testing.T) {
+		html := body(t, f.get(t, "/?q="+"世纪大道"))
+		if !strings.Contains(html, `href="/e/`+liftNormal+`"`) {
+			t.Error("address search does not list the lift")
+		}
+		if html := body(t, f.get(t, "/?q=nowhere-street")); !strings.Contains(html, "没有找到符合的电梯") {
+			t.Error("an empty search does not say so")
+		}
+	})
+	t.Run("the tracking lookup leads to the tracking page and refuses a malformed number", func(t *testing.T) {
+		if resp := f.get(t, "/t"); resp.StatusCode != 200 || !strings.Contains(body(t, resp), `name="no"`) {
+			t.Error("no lookup form at /t")
+		}
+		if resp := f.get(t, "/t?no=abcd1234"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/t/ABCD1234" {
+			t.Errorf("lookup: status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp := f.get(t, "/t?no=x!"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("malformed number: status %d", resp.StatusCode)
+		}
+	})
+	t.Run("favicon and robots.txt are served", func(t *testing.T) {
+		resp := f.get(t, "/favicon.ico")
+		ico, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !bytes.HasPrefix(ico, []byte{0, 0, 1, 0, 1, 0}) || !bytes.Contains(ico, []byte("\x89PNG")) {
+			t.Errorf("favicon: status %d, %d bytes", resp.StatusCode, len(ico))
+		}
+		if resp := f.get(t, "/robots.txt"); resp.StatusCode != 200 || !strings.Contains(body(t, resp), "Disallow: /t/") {
+			t.Error("robots.txt missing or does not keep tracking pages out")
+		}
+	})
+	t.Run("every HTML and JSON page is gzipped with an ETag that revalidates", func(t *testing.T) {
+		for _, path := range []string{"/", "/f", "/f/" + firmA, "/e/" + liftNormal, "/t", "/api/v1/firms", "/api/v1/firms/" + firmA, "/api/v1/lifts/" + liftNormal} {
+			resp := f.get(t, path, "Accept-Encoding", "gzip")
+			body(t, resp)
+			etag := resp.Header.Get("ETag")
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || etag == "" || resp.Header.Get("Cache-Control") == "" {
+				t.Errorf("%s: status %d, encoding %q, etag %q, cache-control %q", path, resp.StatusCode, resp.Header.Get("Content-Encoding"), etag, resp.Header.Get("Cache-Control"))
+				continue
+			}
+			if again := f.get(t, path, "Accept-Encoding", "gzip", "If-None-Match", etag); again.StatusCode != http.StatusNotModified {
+				t.Errorf("%s with its ETag: status %d, want 304", path, again.StatusCode)
+			}
+		}
+	})
+	t.Run("a page past the last is a 404", func(t *testing.T) {
+		for _, path := range []string{"/f?page=2", "/f?page=x", "/api/v1/firms?page=9"} {
+			if resp := f.get(t, path); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s: status %d", path, resp.StatusCode)
+			}
+		}
+		if resp := f.get(t, "/f?page=1"); resp.StatusCode != 200 {
+			t.Errorf("page 1: status %d", resp.StatusCode)
+		}
+	})
+	t.Run("vetoes are in words and a short trend is explained", func(t *testing.T) {
+		html := body(t, f.get(t, "/f/"+firmA+"?lang=en"))
+		if strings.Contains(html, "safety_circuit_bypass") {
+			t.Error("a veto shows as a code")
+		}
+		if !strings.Contains(html, "months of scores so far") && !strings.Contains(html, "month of scores so far") && !strings.Contains(html, "<svg class=\"chart\"") {
+			t.Error("the trend is neither drawn nor explained")
+		}
+	})
+}
