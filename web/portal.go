@@ -44,7 +44,7 @@ type PortalStore interface {
 // PortalConfig tunes the portal.
 type PortalConfig struct {
 	Log          *slog.Logger
-	CSRF         CSRF
+	CSRF         CSRF // the session-bound form token (NewCSRF)
 	Now          func() time.Time
 	AppealWindow time.Duration // shown in the appeal help (0: the default 30 days)
 	// ExportTimeout bounds a CSV export (default 5 minutes): it streams
@@ -110,7 +110,7 @@ func (p *Portal) layout(c *fiber.Ctx) *portalLayout {
 		c.Cookie(&fiber.Cookie{Name: "lt_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: "Lax",
 			Secure: strings.HasPrefix(p.cfg.PublicBaseURL, "https://"), HTTPOnly: true})
 	}
-	return &portalLayout{Lang: lang, Path: utils.CopyString(c.Path()), Now: p.cfg.Now()}
+	return &portalLayout{layout: layout{Lang: lang, Now: p.cfg.Now(), NoIndex: true}, Path: utils.CopyString(c.Path())}
 }
 
 func (p *Portal) errorPage(c *fiber.Ctx, l *portalLayout, err error) error {

@@ -56,15 +56,15 @@ func (p *Portal) send(c *fiber.Ctx, status int, name string, data any) error {
 
 // portalLayout is what every portal page shares: language, title, the
 // navigation and the form token. Each page embeds it in its own type.
+// It embeds the public pages' layout (language, title, clock) and adds
+// what only the portal has.
 type portalLayout struct {
-	Lang     string
-	Title    string
+	layout
 	Path     string
 	Nav      string // the active tab
 	FirmUSCC string
 	FirmName string
 	CSRF     string
-	Now      time.Time
 }
 
 func (l *portalLayout) T(key string) string { return portalTr(l.Lang, key) }
