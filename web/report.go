@@ -136,10 +136,13 @@ func parseReport(code, lang, category, body, phone string) (view.NewReport, erro
 	if !fleet.OneOf(category, fleet.ReportCategories) {
 		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "请选择问题类型。 Please choose what is wrong.")
 	}
-	if !utf8.ValidString(body) {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	// Invalid UTF-8 and control characters (a NUL would make PostgreSQL
+	// refuse the row) are refused with a 400, never stored or a 500.
+	if !utf8.ValidString(body) || stripControl(body) != body {
 		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "补充说明含有无法识别的字符。 Details hold characters that cannot be read.")
 	}
-	body = strings.TrimSpace(stripControl(strings.ReplaceAll(body, "\r\n", "\n")))
+	body = strings.TrimSpace(body)
 	if utf8.RuneCountInString(body) > 500 {
 		return view.NewReport{}, lifttrust.Errorf(lifttrust.ErrInvalid, "补充说明最多 500 字。 Details can be at most 500 characters.")
 	}
