@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"lifttrust/api"
 	"lifttrust/ingest"
+	"lifttrust/live"
 	"lifttrust/localenv"
 	"lifttrust/mqttauth"
 	"lifttrust/postgres"
@@ -128,6 +130,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		PublicBaseURL: e.cfg.PublicBaseURL,
 		CSRF:          web.NewCSRF(e.cfg.Secret),
 	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
+	inspectorDash := web.NewInspector(web.InspectorConfig{
+		Log:           e.log,
+		PublicBaseURL: e.cfg.PublicBaseURL,
+		CSRF:          web.NewCSRF(e.cfg.Secret),
+		Changes:       hubChanges(hub, postgres.ChanLiftChanged, postgres.ChanReportTrapped),
+		// Streams end when the server begins to shut down.
+		Streamer: &live.Streamer{Done: ctx.Done()},
+	}, postgres.NewInspectorStore(db, postgres.NewScoreStore(db), e.cfg.OfflineAfter))
 	reports := postgres.NewReportStore(db)
 	openStore := postgres.NewOpenDataStore(db)
 	openData := open.New(open.Config{
@@ -159,15 +169,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		FailuresPerAddress: e.cfg.LoginFailuresPerAddress,
 	}, accountStores{authStore, postgres.NewAccountStore(db, 0)})
 	srv := api.New(api.Deps{
-		Log:      e.log,
-		Checks:   checks,
-		Auth:     authStore,
-		Accounts: accounts,
-		OpsToken: e.cfg.OpsToken,
-		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
-		Site:     pages,
-		Portal:   firmPortal,
-		Open:     openData,
+		Log:       e.log,
+		Checks:    checks,
+		Auth:      authStore,
+		Accounts:  accounts,
+		OpsToken:  e.cfg.OpsToken,
+		Upload:    ingest.NewUploader(postgres.NewIngestStore(db)),
+		Site:      pages,
+		Portal:    firmPortal,
+		Inspector: inspectorDash,
+		Open:      openData,
 	})
 
 	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
@@ -221,4 +232,30 @@ func issueService(ctx context.Context, users *postgres.MQTTUserStore, name strin
 		return "", "", fmt.Errorf("issue %s credentials: %w", name, err)
 	}
 	return name, pw, nil
+}
+
+// hubChanges feeds a live screen from the hub: one subscription per
+// stream, its notes coalesced into "something changed" (a buffer of one:
+// a burst is one reload). The hub dropping the subscription closes the
+// channel, and the screen reloads.
+func hubChanges(hub *postgres.Hub, channels ...string) web.Changes {
+	return func(ctx context.Context) (<-chan struct{}, func(), error) {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		sub, err := hub.Subscribe(sctx, 64, channels...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("subscribe %v: %w", channels, err)
+		}
+		out := make(chan struct{}, 1)
+		go func() {
+			defer close(out)
+			for range sub.C() {
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		return out, sub.Close, nil
+	}
 }
