@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -11,6 +14,7 @@ import (
 
 	"lifttrust/api"
 	"lifttrust/auth"
+	"lifttrust/live"
 	"lifttrust/postgres"
 	"lifttrust/web"
 )
@@ -182,3 +186,49 @@ func TestInspectorDecidesAnAppeal(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
+	f, scores := newInspectorFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	hub := postgres.NewHub(f.db, noLogs)
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(ctx) }()
+	d := web.NewInspector(web.InspectorConfig{Log: noLogs, CSRF: web.NewCSRF(portalKey),
+		Changes:  hub.Changes(postgres.ChanLiftChanged, postgres.ChanReportTrapped),
+		Streamer: &live.Streamer{Heartbeat: time.Second, Done: ctx.Done()}},
+		postgres.NewInspectorStore(f.db, scores, 5*time.Minute))
+	srv := api.New(api.Deps{Log: noLogs, Inspector: d, Auth: sessions{"si": {Name: "insp", Role: auth.RoleInspector}}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-srvDone; <-hubDone })
+
+	conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	fmt.Fprintf(conn, "GET /inspector/live HTTP/1.1\r\nHost: x\r\nCookie: %s=si\r\nAccept: text/event-stream\r\n\r\n", api.SessionCookie)
+	r := bufio.NewReader(conn)
+	status, err := r.ReadString('\n')
+	if err != nil || !strings.Contains(status, "200") {
+		t.Fatalf("stream answered %q, %v", status, err)
+	}
+	// The subscription is live before the head is sent: notify now.
+	if _, err := f.db.Pool.Exec(context.Background(), `SELECT pg_notify('lift_changed', $1)`, liftNoIoT); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no changed event: %v", err)
+		}
+		if strings.TrimSpace(line) == "event: changed" {
+			return
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -134,7 +133,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Log:           e.log,
 		PublicBaseURL: e.cfg.PublicBaseURL,
 		CSRF:          web.NewCSRF(e.cfg.Secret),
-		Changes:       hubChanges(hub, postgres.ChanLiftChanged, postgres.ChanReportTrapped),
+		Changes:       hub.Changes(postgres.ChanLiftChanged, postgres.ChanReportTrapped),
 		// Streams end when the server begins to shut down.
 		Streamer: &live.Streamer{Done: ctx.Done()},
 	}, postgres.NewInspectorStore(db, postgres.NewScoreStore(db), e.cfg.OfflineAfter))
@@ -232,30 +231,4 @@ func issueService(ctx context.Context, users *postgres.MQTTUserStore, name strin
 		return "", "", fmt.Errorf("issue %s credentials: %w", name, err)
 	}
 	return name, pw, nil
-}
-
-// hubChanges feeds a live screen from the hub: one subscription per
-// stream, its notes coalesced into "something changed" (a buffer of one:
-// a burst is one reload). The hub dropping the subscription closes the
-// channel, and the screen reloads.
-func hubChanges(hub *postgres.Hub, channels ...string) web.Changes {
-	return func(ctx context.Context) (<-chan struct{}, func(), error) {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		sub, err := hub.Subscribe(sctx, 64, channels...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("subscribe %v: %w", channels, err)
-		}
-		out := make(chan struct{}, 1)
-		go func() {
-			defer close(out)
-			for range sub.C() {
-				select {
-				case out <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		return out, sub.Close, nil
-	}
 }
