@@ -129,6 +129,7 @@ func (s *Server) Routes() []Route {
 		// (package live): it outlives the request deadline.
 		{"GET", "/inspector", Inspector, 0, insp.LivePage},
 		{"GET", "/inspector/live", Inspector, 0, insp.LiveStream},
+		{"GET", "/inspector/queues", Inspector, 0, insp.Queues},
 		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
 		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
 
@@ -265,6 +266,7 @@ func (noPortal) AnswerReport(c *fiber.Ctx) error      { return notFound(c) }
 type Dashboard interface {
 	LivePage(c *fiber.Ctx) error
 	LiveStream(c *fiber.Ctx) error
+	Queues(c *fiber.Ctx) error
 	Appeals(c *fiber.Ctx) error
 	DecideAppeal(c *fiber.Ctx) error
 }
@@ -274,6 +276,7 @@ type noInspector struct{}
 
 func (noInspector) LivePage(c *fiber.Ctx) error     { return notFound(c) }
 func (noInspector) LiveStream(c *fiber.Ctx) error   { return notFound(c) }
+func (noInspector) Queues(c *fiber.Ctx) error       { return notFound(c) }
 func (noInspector) Appeals(c *fiber.Ctx) error      { return notFound(c) }
 func (noInspector) DecideAppeal(c *fiber.Ctx) error { return notFound(c) }
 

@@ -13,6 +13,7 @@ import (
 	"lifttrust/auth"
 	"lifttrust/fleet"
 	"lifttrust/web/inspector"
+	"lifttrust/web/portal"
 )
 
 // InspectorStore reads the inspectors' dashboard. Every query takes the
@@ -220,4 +221,95 @@ func (s *InspectorStore) DecideAppeal(ctx context.Context, ds []string, id int64
 	}
 	_, err = s.scores.DecideAppeal(ctx, id, accept, reason, actor(by))
 	return err
+}
+
+// Queues is the inspector's work lists at now. SQL picks a superset by
+// calendar days (cheap, indexed); the rules of package portal (the
+// 15-day visit, the 3-working-day answer with Shanghai's holidays) then
+// decide, so the dashboard and the firm's portal never disagree.
+func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time) (inspector.Queues, error) {
+	ds = districts(ds)
+	var q inspector.Queues
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT l.registration_code, d.name_zh, d.name_en, l.address, l.building, l.lift_no, coalesce(f.name, ''), v.started_at, i.next_due
+		  FROM lifts l
+		  JOIN districts d ON d.code = l.district_code
+		  LEFT JOIN firms f ON f.uscc = l.firm_uscc
+		  LEFT JOIN LATERAL (SELECT m.started_at FROM maintenance_records m
+		                     WHERE m.lift_code = l.registration_code AND m.kind <> 'repair'
+		                     ORDER BY m.started_at DESC LIMIT 1) v ON true
+		  LEFT JOIN LATERAL (SELECT x.next_due FROM inspections x
+		                     WHERE x.lift_code = l.registration_code AND x.kind = 'periodic'
+		                     ORDER BY x.inspected_on DESC LIMIT 1) i ON true
+		 WHERE l.status = 'in_use' AND (cardinality($1::text[]) = 0 OR l.district_code = ANY($1))
+		   AND (v.started_at IS NULL OR v.started_at < $2::timestamptz - interval '14 days'
+		        OR i.next_due < ($2::timestamptz + interval '31 days')::date)
+		 ORDER BY l.registration_code`, ds, now)
+	if err != nil {
+		return q, fmt.Errorf("lift queues: %w", MapErr(err))
+	}
+	soon := now.Add(inspector.InspectionSoon)
+	for rows.Next() {
+		var x inspector.QueueLift
+		var address, building, liftNo string
+		var last, next *time.Time
+		if err := rows.Scan(&x.Code, &x.DistrictZH, &x.DistrictEN, &address, &building, &liftNo, &x.FirmName, &last, &next); err != nil {
+			rows.Close()
+			return q, fmt.Errorf("lift queues: %w", err)
+		}
+		x.Address = alert.Place(address, building, liftNo)
+		pl := portal.Lift{Status: "in_use"}
+		if last != nil {
+			x.LastVisit, pl.LastRoutine = *last, *last
+		}
+		if next != nil {
+			x.NextInspection, pl.NextInspection = *next, *next
+		}
+		if pl.VisitOverdue(now) {
+			q.MaintenanceCount++
+			if len(q.Maintenance) < inspector.QueueMax {
+				q.Maintenance = append(q.Maintenance, x)
+			}
+		}
+		if next != nil && (pl.InspectionOverdue(now) || !next.After(soon)) {
+			x.Expired = pl.InspectionOverdue(now)
+			q.InspectionCount++
+			if len(q.Inspections) < inspector.QueueMax {
+				q.Inspections = append(q.Inspections, x)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return q, fmt.Errorf("lift queues: %w", MapErr(err))
+	}
+
+	rows, err = s.db.Pool.Query(ctx, `
+		SELECT r.tracking_no, r.lift_code, d.name_zh, d.name_en, coalesce(f.name, ''), r.category, r.status, r.created_at
+		  FROM reports r
+		  JOIN lifts l ON l.registration_code = r.lift_code
+		  JOIN districts d ON d.code = l.district_code
+		  LEFT JOIN firms f ON f.uscc = r.firm_uscc
+		 WHERE r.status IN ('open', 'acknowledged') AND r.created_at < $2::timestamptz - interval '3 days'
+		   AND (cardinality($1::text[]) = 0 OR l.district_code = ANY($1))
+		 ORDER BY r.created_at`, ds, now)
+	if err != nil {
+		return q, fmt.Errorf("report queue: %w", MapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x inspector.QueueReport
+		if err := rows.Scan(&x.Tracking, &x.Lift, &x.DistrictZH, &x.DistrictEN, &x.FirmName, &x.Category, &x.Status, &x.Created); err != nil {
+			return q, fmt.Errorf("report queue: %w", err)
+		}
+		r := portal.Report{Status: x.Status, Created: x.Created}
+		if !r.Late(now) {
+			continue
+		}
+		x.Deadline = r.Deadline()
+		q.ReportCount++
+		if len(q.Reports) < inspector.QueueMax {
+			q.Reports = append(q.Reports, x)
+		}
+	}
+	return q, MapErr(rows.Err())
 }

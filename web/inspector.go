@@ -27,6 +27,7 @@ type InspectorStore interface {
 	Live(ctx context.Context, districts []string) (inspector.Live, error)
 	PendingAppeals(ctx context.Context, districts []string) ([]inspector.Appeal, error)
 	DecideAppeal(ctx context.Context, districts []string, id int64, accept bool, reason string, by *auth.User) error
+	Queues(ctx context.Context, districts []string, now time.Time) (inspector.Queues, error)
 }
 
 // Changes subscribes to the notifications that change the live screen
@@ -139,6 +140,20 @@ func (p *Inspector) LiveStream(c *fiber.Ctx) error {
 		func() { stop(); cancel() })
 }
 
+// Queues shows the work lists (GET /inspector/queues): overdue
+// half-monthly maintenance, inspections expired or due within 30 days,
+// passenger reports past 3 working days.
+func (p *Inspector) Queues(c *fiber.Ctx) error {
+	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
+		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now)
+		if err != nil {
+			return err
+		}
+		l.Title, l.Nav = l.T("nav_queues"), "queues"
+		return p.send(c, fiber.StatusOK, "inspector_queues", &inspectorQueuesPage{inspectorLayout: *l, Q: q, Max: inspector.QueueMax})
+	})
+}
+
 // Appeals lists the appeals to decide (GET /inspector/appeals).
 func (p *Inspector) Appeals(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
@@ -218,7 +233,7 @@ const inspectorCSSExtra = `
 
 var inspectorTemplates = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"inspector_live", "inspector_appeals", "inspector_error"} {
+	for _, name := range []string{"inspector_live", "inspector_queues", "inspector_appeals", "inspector_error"} {
 		out[name] = template.Must(template.ParseFS(assets, "templates/inspector_base.html", "templates/"+name+".html"))
 	}
 	return out

@@ -232,3 +232,44 @@ func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestInspectorQueues(t *testing.T) {
+	f, _ := newInspectorFixture(t)
+	count := func(body, id string) string {
+		m := regexp.MustCompile(`id="` + id + `">(\d+)<`).FindStringSubmatch(body)
+		if m == nil {
+			return "?"
+		}
+		return m[1]
+	}
+	t.Run("a city-wide inspector sees the late visit, the expired inspection and both late reports", func(t *testing.T) {
+		code, h, body := f.req(t, "GET", "/inspector/queues", "si", nil)
+		if code != 200 || h.Get("Cache-Control") != "private, no-store" {
+			t.Fatalf("status %d, Cache-Control %q: %s", code, h.Get("Cache-Control"), body)
+		}
+		for id, want := range map[string]string{"n-maint": "1", "n-insp": "1", "n-reports": "2"} {
+			if got := count(body, id); got != want {
+				t.Errorf("%s = %s, want %s", id, got, want)
+			}
+		}
+		for _, want := range []string{liftExpired, reportA, reportB, "已过期"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("queues lack %q", want)
+			}
+		}
+	})
+	t.Run("a Xuhui inspector sees only Xuhui's queue", func(t *testing.T) {
+		_, _, body := f.req(t, "GET", "/inspector/queues?lang=en", "sx", nil)
+		for id, want := range map[string]string{"n-maint": "0", "n-insp": "0", "n-reports": "1"} {
+			if got := count(body, id); got != want {
+				t.Errorf("%s = %s, want %s", id, got, want)
+			}
+		}
+		if !strings.Contains(body, reportB) || strings.Contains(body, reportA) || strings.Contains(body, liftExpired) {
+			t.Error("the Xuhui queue is not Xuhui's")
+		}
+		if !strings.Contains(body, "Passenger reports unanswered past 3 working days") {
+			t.Error("the English queue page is not in English")
+		}
+	})
+}

@@ -41,7 +41,7 @@ func (l *inspectorLayout) Num(f float64) string              { return num(f) }
 
 // Tabs are the dashboard's sections.
 func (l *inspectorLayout) Tabs() [][2]string {
-	return [][2]string{{"live", "/inspector"}, {"appeals", "/inspector/appeals"}}
+	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"}}
 }
 
 func (l *inspectorLayout) DateTime(t time.Time) string {
@@ -76,6 +76,24 @@ type inspectorLivePage struct {
 	L inspector.Live
 }
 
+type inspectorQueuesPage struct {
+	inspectorLayout
+	Q   inspector.Queues
+	Max int
+}
+
+// Date is a calendar day in Shanghai ("–" for none).
+func (l *inspectorLayout) Date(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	t = t.In(scoring.Shanghai)
+	if l.Lang == langEN {
+		return t.Format("2 Jan 2006")
+	}
+	return t.Format("2006年1月2日")
+}
+
 type inspectorAppealsPage struct {
 	inspectorLayout
 	Appeals []inspector.Appeal
@@ -98,6 +116,21 @@ var inspectorMessages = map[string][2]string{
 	"scope_city":        {"全市", "Whole city"},
 	"scope":             {"辖区", "Districts"},
 	"nav_live":          {"实时监测", "Live"},
+	"nav_queues":        {"待办队列", "Queues"},
+	"q_maint":           {"半月维保逾期", "Half-monthly maintenance overdue"},
+	"q_insp":            {"定期检验已过期或 30 天内到期", "Inspections expired or due within 30 days"},
+	"q_reports":         {"乘客报告超过 3 个工作日未答复", "Passenger reports unanswered past 3 working days"},
+	"q_empty":           {"无。", "None."},
+	"q_more":            {"仅列出前 %d 条。", "Only the first %d are listed."},
+	"col_last_visit":    {"上次维保", "Last visit"},
+	"col_next_insp":     {"检验到期", "Inspection due"},
+	"col_expired":       {"已过期", "Expired"},
+	"col_due_soon":      {"即将到期", "Due soon"},
+	"col_tracking":      {"编号", "Tracking no."},
+	"col_category":      {"类别", "Category"},
+	"col_status":        {"状态", "Status"},
+	"col_created":       {"提交时间", "Filed"},
+	"col_deadline":      {"答复期限", "Answer due"},
 	"nav_appeals":       {"待处理申诉", "Appeals to decide"},
 	"live_note":         {"本页每 10 秒自动刷新；启用脚本时有变化即更新。", "This page refreshes every 10 s, and at once on a change when scripts are on."},
 	"trapped_now":       {"当前困人", "People trapped now"},

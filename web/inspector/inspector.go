@@ -78,3 +78,43 @@ type Evidence struct {
 	Lift      string
 	At        time.Time
 }
+
+// Queues are the work lists: what is late now, each with its full count
+// and its first rows (most urgent first).
+type Queues struct {
+	Maintenance      []QueueLift // half-monthly visit overdue (or never made)
+	MaintenanceCount int
+	Inspections      []QueueLift // periodic inspection expired or due within InspectionSoon
+	InspectionCount  int
+	Reports          []QueueReport // passenger reports unanswered past 3 working days
+	ReportCount      int
+}
+
+// InspectionSoon is how far ahead an inspection due date enters the queue.
+const InspectionSoon = 30 * 24 * time.Hour
+
+// QueueMax is how many rows of a queue the page lists; the count is
+// always the full one.
+const QueueMax = 200
+
+// QueueLift is a lift in the maintenance or inspection queue.
+type QueueLift struct {
+	Code                   string
+	DistrictZH, DistrictEN string
+	Address                string
+	FirmName               string
+	LastVisit              time.Time // zero: no routine visit on record
+	NextInspection         time.Time
+	Expired                bool // the inspection is past due (not only due soon)
+}
+
+// QueueReport is a passenger report past its answer deadline.
+type QueueReport struct {
+	Tracking               string
+	Lift                   string
+	DistrictZH, DistrictEN string
+	FirmName               string
+	Category               string
+	Status                 string
+	Created, Deadline      time.Time
+}
