@@ -48,7 +48,9 @@ func newInspectorFixture(t *testing.T) (*portalFixture, *postgres.ScoreStore) {
 		"si": {ID: 0, Name: "insp", Role: auth.RoleInspector},
 		"sx": {Name: "insp-xuhui", Role: auth.RoleInspector, Districts: []string{"310104"}},
 	}
-	f.srv = api.New(api.Deps{Log: noLogs, Inspector: d, Auth: users})
+	firmPortal := web.NewPortal(web.PortalConfig{Log: noLogs, CSRF: web.NewCSRF(portalKey), Now: func() time.Time { return fixtureNow }},
+		postgres.NewPortalStore(f.db, scores))
+	f.srv = api.New(api.Deps{Log: noLogs, Inspector: d, Portal: firmPortal, Auth: users})
 	return f, scores
 }
 
@@ -178,6 +180,12 @@ func TestInspectorDecidesAnAppeal(t *testing.T) {
 		}
 		if audits != 1 {
 			t.Errorf("%d audit rows for the decision, want 1", audits)
+		}
+		if _, _, body := f.req(t, "GET", "/firm/appeals", "sa", nil); !strings.Contains(body, "Checked against the site log") {
+			t.Error("the firm's appeals page does not show the decision")
+		}
+		if _, _, body := f.req(t, "GET", "/inspector/appeals?decided="+itoa(a.ID), "si", nil); strings.Contains(body, `id="a-`+itoa(a.ID)+`"`) {
+			t.Error("a decided appeal is still in the inspector's list")
 		}
 		if code, _, _ := f.req(t, "POST", path, "si", ff); code != 409 {
 			t.Errorf("deciding twice got %d, want 409", code)
