@@ -3,8 +3,12 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -214,6 +218,25 @@ func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
 	go func() { srvDone <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-srvDone; <-hubDone })
 
+	t.Run("with a stream the page loads one script, allowed by its hash", func(t *testing.T) {
+		req := mustReq(t, "GET", "http://"+ln.Addr().String()+"/inspector", nil)
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: "si"})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindStringSubmatch(string(b))
+		if m == nil {
+			t.Fatalf("no script on the live page (status %d)", resp.StatusCode)
+		}
+		sum := sha256.Sum256([]byte(m[1]))
+		want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, want) {
+			t.Errorf("CSP %q does not allow the script (%s)", csp, want)
+		}
+	})
 	conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
