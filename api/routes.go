@@ -130,6 +130,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/inspector", Inspector, 0, insp.LivePage},
 		{"GET", "/inspector/live", Inspector, 0, insp.LiveStream},
 		{"GET", "/inspector/queues", Inspector, 0, insp.Queues},
+		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, insp.ExportQueue},
 		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
 		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
 
@@ -267,6 +268,7 @@ type Dashboard interface {
 	LivePage(c *fiber.Ctx) error
 	LiveStream(c *fiber.Ctx) error
 	Queues(c *fiber.Ctx) error
+	ExportQueue(c *fiber.Ctx) error
 	Appeals(c *fiber.Ctx) error
 	DecideAppeal(c *fiber.Ctx) error
 }
@@ -277,6 +279,7 @@ type noInspector struct{}
 func (noInspector) LivePage(c *fiber.Ctx) error     { return notFound(c) }
 func (noInspector) LiveStream(c *fiber.Ctx) error   { return notFound(c) }
 func (noInspector) Queues(c *fiber.Ctx) error       { return notFound(c) }
+func (noInspector) ExportQueue(c *fiber.Ctx) error  { return notFound(c) }
 func (noInspector) Appeals(c *fiber.Ctx) error      { return notFound(c) }
 func (noInspector) DecideAppeal(c *fiber.Ctx) error { return notFound(c) }
 

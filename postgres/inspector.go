@@ -227,7 +227,11 @@ func (s *InspectorStore) DecideAppeal(ctx context.Context, ds []string, id int64
 // calendar days (cheap, indexed); the rules of package portal (the
 // 15-day visit, the 3-working-day answer with Shanghai's holidays) then
 // decide, so the dashboard and the firm's portal never disagree.
-func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time) (inspector.Queues, error) {
+//
+// max bounds each list (0: no bound, for the CSV export); the counts are
+// always complete.
+func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time, max int) (inspector.Queues, error) {
+	keep := func(n int) bool { return max <= 0 || n < max }
 	ds = districts(ds)
 	var q inspector.Queues
 	rows, err := s.db.Pool.Query(ctx, `
@@ -267,14 +271,14 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time)
 		}
 		if pl.VisitOverdue(now) {
 			q.MaintenanceCount++
-			if len(q.Maintenance) < inspector.QueueMax {
+			if keep(len(q.Maintenance)) {
 				q.Maintenance = append(q.Maintenance, x)
 			}
 		}
 		if next != nil && (pl.InspectionOverdue(now) || !next.After(soon)) {
 			x.Expired = pl.InspectionOverdue(now)
 			q.InspectionCount++
-			if len(q.Inspections) < inspector.QueueMax {
+			if keep(len(q.Inspections)) {
 				q.Inspections = append(q.Inspections, x)
 			}
 		}
@@ -307,9 +311,14 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time)
 		}
 		x.Deadline = r.Deadline()
 		q.ReportCount++
-		if len(q.Reports) < inspector.QueueMax {
+		if keep(len(q.Reports)) {
 			q.Reports = append(q.Reports, x)
 		}
 	}
 	return q, MapErr(rows.Err())
+}
+
+// Audit records an inspector's action (an export) in the audit log.
+func (s *InspectorStore) Audit(ctx context.Context, by auth.Actor, action, kind, id string, detail map[string]any) error {
+	return Audit(ctx, s.db.Pool, by, AuditEntry{Action: action, ObjectKind: kind, ObjectID: id, Detail: detail})
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"html/template"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"lifttrust"
 	"lifttrust/auth"
 	"lifttrust/live"
+	"lifttrust/scoring"
 	"lifttrust/web/inspector"
 )
 
@@ -27,7 +29,9 @@ type InspectorStore interface {
 	Live(ctx context.Context, districts []string) (inspector.Live, error)
 	PendingAppeals(ctx context.Context, districts []string) ([]inspector.Appeal, error)
 	DecideAppeal(ctx context.Context, districts []string, id int64, accept bool, reason string, by *auth.User) error
-	Queues(ctx context.Context, districts []string, now time.Time) (inspector.Queues, error)
+	// Queues bounds each list to max rows (0: all, for CSV); counts are full.
+	Queues(ctx context.Context, districts []string, now time.Time, max int) (inspector.Queues, error)
+	Audit(ctx context.Context, by auth.Actor, action, kind, id string, detail map[string]any) error
 }
 
 // Changes subscribes to the notifications that change the live screen
@@ -145,12 +149,68 @@ func (p *Inspector) LiveStream(c *fiber.Ctx) error {
 // passenger reports past 3 working days.
 func (p *Inspector) Queues(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
-		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now)
+		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now, inspector.QueueMax)
 		if err != nil {
 			return err
 		}
 		l.Title, l.Nav = l.T("nav_queues"), "queues"
 		return p.send(c, fiber.StatusOK, "inspector_queues", &inspectorQueuesPage{inspectorLayout: *l, Q: q, Max: inspector.QueueMax})
+	})
+}
+
+// ExportQueue is GET /inspector/queues/{maintenance|inspections|reports}.csv:
+// the whole queue (within the inspector's districts) as CSV, UTF-8 with a
+// byte-order mark, cells that would start a formula quoted. The export is
+// audited (export.taken). A queue is what is late now, so it is built in
+// memory within the request deadline rather than streamed.
+func (p *Inspector) ExportQueue(c *fiber.Ctx) error {
+	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
+		name := utils.CopyString(c.Params("queue"))
+		if name != "maintenance" && name != "inspections" && name != "reports" {
+			return lifttrust.Errorf(lifttrust.ErrNotFound, "没有此队列 / No such queue")
+		}
+		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now, 0)
+		if err != nil {
+			return err
+		}
+		var rows [][]string
+		switch name {
+		case "maintenance":
+			rows = append(rows, []string{"registration_code", "district", "address", "firm", "last_routine_visit"})
+			for _, x := range q.Maintenance {
+				rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmName, csvTime(x.LastVisit)})
+			}
+		case "inspections":
+			rows = append(rows, []string{"registration_code", "district", "address", "firm", "next_inspection", "expired"})
+			for _, x := range q.Inspections {
+				rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmName, csvDate(x.NextInspection), strconv.FormatBool(x.Expired)})
+			}
+		case "reports":
+			rows = append(rows, []string{"tracking_no", "lift", "district", "firm", "category", "status", "created", "deadline"})
+			for _, x := range q.Reports {
+				rows = append(rows, []string{x.Tracking, x.Lift, x.DistrictZH, x.FirmName, x.Category, x.Status, csvTime(x.Created), csvTime(x.Deadline)})
+			}
+		}
+		if err := p.store.Audit(c.UserContext(), u.Actor(c.IP()), "export.taken", "export", "inspector-"+name,
+			map[string]any{"districts": u.Districts, "rows": len(rows) - 1}); err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		b.WriteString("\ufeff")
+		w := csv.NewWriter(&b)
+		for i, r := range rows {
+			if i > 0 {
+				for j := range r {
+					r[j] = csvCell(r[j])
+				}
+			}
+			_ = w.Write(r) // a bytes.Buffer does not fail
+		}
+		w.Flush()
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.csv"`, name, l.Now.In(scoring.Shanghai).Format("20060102")))
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		return c.Send(b.Bytes())
 	})
 }
 

@@ -303,4 +303,23 @@ func TestInspectorQueues(t *testing.T) {
 			t.Error("the English queue page is not in English")
 		}
 	})
+	t.Run("a queue exports as CSV, within the districts, and the export is audited", func(t *testing.T) {
+		code, h, body := f.req(t, "GET", "/inspector/queues/reports.csv", "sx", nil)
+		if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+			t.Fatalf("status %d, %q", code, h.Get("Content-Type"))
+		}
+		if !strings.HasPrefix(body, "\ufefftracking_no,") || !strings.Contains(body, reportB) || strings.Contains(body, reportA) {
+			t.Errorf("CSV:\n%s", body)
+		}
+		var n int
+		if err := f.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'export.taken' AND object_id = 'inspector-reports' AND actor = 'insp-xuhui'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d audit rows (%v), want 1", n, err)
+		}
+		if code, _, _ := f.req(t, "GET", "/inspector/queues/secrets.csv", "si", nil); code != 404 {
+			t.Errorf("unknown queue got %d, want 404", code)
+		}
+		if code, _, _ := f.req(t, "GET", "/inspector/queues/reports.csv", "sa", nil); code != 403 {
+			t.Errorf("firm user got %d, want 403", code)
+		}
+	})
 }
