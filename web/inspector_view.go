@@ -120,6 +120,7 @@ var inspectorMessages = map[string][2]string{
 	"q_maint":           {"半月维保逾期", "Half-monthly maintenance overdue"},
 	"q_insp":            {"定期检验已过期或 30 天内到期", "Inspections expired or due within 30 days"},
 	"q_reports":         {"乘客报告超过 3 个工作日未答复", "Passenger reports unanswered past 3 working days"},
+	"sound":             {"有人被困时发出提示音", "Sound an alert when someone is trapped"},
 	"q_csv":             {"导出 CSV（全部）", "Export CSV (all rows)"},
 	"q_empty":           {"无。", "None."},
 	"q_more":            {"仅列出前 %d 条。", "Only the first %d are listed."},
