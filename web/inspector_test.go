@@ -199,8 +199,11 @@ func TestInspectorDecidesAnAppeal(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
-	f, scores := newInspectorFixture(t)
+// liveInspectorServer serves f's database with the dashboard fed by a
+// real hub (so /inspector/live streams), on a port of 127.0.0.1. Sessions:
+// "si" a city-wide inspector.
+func liveInspectorServer(t *testing.T, f *portalFixture, scores *postgres.ScoreStore) net.Listener {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	hub := postgres.NewHub(f.db, noLogs)
 	hubDone := make(chan error, 1)
@@ -217,7 +220,12 @@ func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-srvDone; <-hubDone })
+	return ln
+}
 
+func TestInspectorLiveStreamSaysWhenALiftChanges(t *testing.T) {
+	f, scores := newInspectorFixture(t)
+	ln := liveInspectorServer(t, f, scores)
 	t.Run("with a stream the page loads one script, allowed by its hash", func(t *testing.T) {
 		req := mustReq(t, "GET", "http://"+ln.Addr().String()+"/inspector", nil)
 		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: "si"})
