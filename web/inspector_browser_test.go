@@ -75,6 +75,41 @@ func TestInspectorDashboardInARealBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("with JavaScript off the page refreshes itself and shows the change", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+		defer cancelT()
+		noJS := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		})
+		if err := chromedp.Do(ctx, signIn, noJS, chromedp.Navigate(base+"/inspector?lang=zh"), chromedp.WaitReady(chromedp.CSS("#n-trapped"))); err != nil {
+			t.Fatal(err)
+		}
+		text := func() string {
+			h, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("#n-trapped")))
+			if err != nil {
+				return ""
+			}
+			return h
+		}
+		before := text()
+		if !strings.Contains(before, ">3<") {
+			t.Fatalf("no-JS page shows %q, want 3 trapped", before)
+		}
+		if _, err := f.db.Pool.Exec(context.Background(), `INSERT INTO entrapments (id, lift_code, firm_uscc, occurred_at) VALUES ('en-new2', $1, $2, now())`, liftExpired, firmA); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(25 * time.Second) // the 10 s refresh, with room
+		for !strings.Contains(text(), ">4<") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the no-JS page still shows %q", text())
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
+
 	if _, err := scores.FileAppeal(context.Background(), postgres.AppealFiling{FirmUSCC: firmA, RecordKind: "maintenance", RecordID: recA,
 		Reason: "物联网断线所致 / The IoT link was down"}, postgres.Actor{Name: "firm-a"}); err != nil {
 		t.Fatal(err)
