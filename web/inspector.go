@@ -271,7 +271,7 @@ func (p *Inspector) DecideAppeal(c *fiber.Ctx) error {
 }
 
 // inspectorScript is the live screen's only script: reload on a change
-// (at most every 2 s) or when the stream says so, and, when the inspector
+// (within 250 ms, a burst coalesced; at most one reload every 2 s) or when the stream says so, and, when the inspector
 // turned the sound on (remembered in localStorage), beep when the number
 // of people trapped went up since the last load. It is allowed by its
 // hash; without it the page's meta refresh does the work. Browsers may
@@ -282,8 +282,8 @@ const inspectorScript = `(function(){var b=document.getElementById("snd"),n=docu
 	`var c=+n.textContent,p=sessionStorage.getItem("lt_trapped");sessionStorage.setItem("lt_trapped",c);` +
 	`if(b.checked&&p!==null&&c>+p){try{var a=new AudioContext(),o=a.createOscillator();o.frequency.value=880;` +
 	`o.connect(a.destination);o.start();o.stop(a.currentTime+0.6)}catch(e){}}}` +
-	`if(!window.EventSource)return;var s=new EventSource("/inspector/live"),t=0;` +
-	`function r(){if(t)return;t=setTimeout(function(){location.reload()},2000)}` +
+	`if(!window.EventSource)return;var s=new EventSource("/inspector/live"),t=0,l=Date.now();` +
+	`function r(){if(t)return;t=setTimeout(function(){location.reload()},Math.max(250,2000-(Date.now()-l)))}` +
 	`s.addEventListener("changed",r);s.addEventListener("reload",r)})();`
 
 var (
