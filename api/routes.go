@@ -62,6 +62,10 @@ func (s *Server) Routes() []Route {
 	if firm == nil {
 		firm = noPortal{}
 	}
+	insp := s.deps.Inspector
+	if insp == nil {
+		insp = noInspector{}
+	}
 	od := s.deps.Open
 	if od == nil {
 		od = noOpen{}
@@ -119,6 +123,17 @@ func (s *Server) Routes() []Route {
 		{"GET", "/firm/reports.csv", Firm, 0, firm.ExportReports},
 		{"POST", "/firm/reports/:tracking/ack", Firm, smallBody, firm.AcknowledgeReport},
 		{"POST", "/firm/reports/:tracking/answer", Firm, smallBody, firm.AnswerReport},
+
+		// The inspectors' dashboard (package web): every handler filters
+		// by the inspector's districts. /inspector/live is an event stream
+		// (package live): it outlives the request deadline.
+		{"GET", "/inspector", Inspector, 0, insp.LivePage},
+		{"GET", "/inspector/live", Inspector, 0, insp.LiveStream},
+		{"GET", "/inspector/queues", Inspector, 0, insp.Queues},
+		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, insp.ExportQueue},
+		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
+		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
+
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
 		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
@@ -247,6 +262,26 @@ func (noPortal) Reports(c *fiber.Ctx) error           { return notFound(c) }
 func (noPortal) ExportReports(c *fiber.Ctx) error     { return notFound(c) }
 func (noPortal) AcknowledgeReport(c *fiber.Ctx) error { return notFound(c) }
 func (noPortal) AnswerReport(c *fiber.Ctx) error      { return notFound(c) }
+
+// Dashboard is the inspectors' dashboard (package web).
+type Dashboard interface {
+	LivePage(c *fiber.Ctx) error
+	LiveStream(c *fiber.Ctx) error
+	Queues(c *fiber.Ctx) error
+	ExportQueue(c *fiber.Ctx) error
+	Appeals(c *fiber.Ctx) error
+	DecideAppeal(c *fiber.Ctx) error
+}
+
+// noInspector answers 404 past the access check (servers built without it).
+type noInspector struct{}
+
+func (noInspector) LivePage(c *fiber.Ctx) error     { return notFound(c) }
+func (noInspector) LiveStream(c *fiber.Ctx) error   { return notFound(c) }
+func (noInspector) Queues(c *fiber.Ctx) error       { return notFound(c) }
+func (noInspector) ExportQueue(c *fiber.Ctx) error  { return notFound(c) }
+func (noInspector) Appeals(c *fiber.Ctx) error      { return notFound(c) }
+func (noInspector) DecideAppeal(c *fiber.Ctx) error { return notFound(c) }
 
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {

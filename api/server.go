@@ -49,6 +49,9 @@ type Deps struct {
 	// Portal serves the maintenance firm's portal (/firm); nil answers
 	// 404 behind the access check.
 	Portal Portal
+	// Inspector serves the inspectors' dashboard (/inspector); nil
+	// answers 404 behind the access check.
+	Inspector Dashboard
 	// Open serves /open and /reports (package web/open); nil answers 404
 	// on those routes.
 	Open OpenData

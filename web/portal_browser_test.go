@@ -115,7 +115,7 @@ func TestFirmPortalInARealBrowser(t *testing.T) {
 			t.Run(name+" has no axe violations", func(t *testing.T) {
 				ctx, cancel := chromedp.NewContext(browser)
 				defer cancel()
-				ctx, cancelT := context.WithTimeout(ctx, 150*time.Second) // axe takes seconds; a loaded CI machine many more
+				ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
 				defer cancelT()
 				if err := signIn(ctx); err != nil {
 					t.Fatal(err)

@@ -40,10 +40,6 @@ const (
 // work not merged yet, or only in a configuration the test server does not
 // have. Each entry says why; remove it once /metrics exports the name.
 var pendingMetrics = map[string]string{
-	// Package live owns the gauge; serve exports it once a live-screen
-	// route (the inspector dashboard, the firm's open entrapments) uses
-	// live.Serve.
-	"lifttrust_sse_streams": "pending: the first live-screen route",
 	// Exported only when MQTT_URL uses TLS; TestBrokerCertExpiryIsExported
 	// checks it against a TLS listener.
 	"lifttrust_mqtt_broker_cert_expiry_timestamp_seconds": "TLS only",

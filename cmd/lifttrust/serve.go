@@ -9,6 +9,7 @@ import (
 
 	"lifttrust/api"
 	"lifttrust/ingest"
+	"lifttrust/live"
 	"lifttrust/localenv"
 	"lifttrust/mqttauth"
 	"lifttrust/postgres"
@@ -128,6 +129,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		PublicBaseURL: e.cfg.PublicBaseURL,
 		CSRF:          web.NewCSRF(e.cfg.Secret),
 	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
+	inspectorDash := web.NewInspector(web.InspectorConfig{
+		Log:           e.log,
+		PublicBaseURL: e.cfg.PublicBaseURL,
+		CSRF:          web.NewCSRF(e.cfg.Secret),
+		Changes:       hub.Changes(postgres.ChanLiftChanged, postgres.ChanReportTrapped),
+		// Streams end when the server begins to shut down.
+		Streamer: &live.Streamer{Done: ctx.Done()},
+	}, postgres.NewInspectorStore(db, postgres.NewScoreStore(db), e.cfg.OfflineAfter))
 	reports := postgres.NewReportStore(db)
 	openStore := postgres.NewOpenDataStore(db)
 	openData := open.New(open.Config{
@@ -159,15 +168,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		FailuresPerAddress: e.cfg.LoginFailuresPerAddress,
 	}, accountStores{authStore, postgres.NewAccountStore(db, 0)})
 	srv := api.New(api.Deps{
-		Log:      e.log,
-		Checks:   checks,
-		Auth:     authStore,
-		Accounts: accounts,
-		OpsToken: e.cfg.OpsToken,
-		Upload:   ingest.NewUploader(postgres.NewIngestStore(db)),
-		Site:     pages,
-		Portal:   firmPortal,
-		Open:     openData,
+		Log:       e.log,
+		Checks:    checks,
+		Auth:      authStore,
+		Accounts:  accounts,
+		OpsToken:  e.cfg.OpsToken,
+		Upload:    ingest.NewUploader(postgres.NewIngestStore(db)),
+		Site:      pages,
+		Portal:    firmPortal,
+		Inspector: inspectorDash,
+		Open:      openData,
 	})
 
 	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
