@@ -76,8 +76,13 @@ say "go vet"
 go vet ./...
 
 say "go test -race"
-# -p 2: two packages at a time on this 2-core machine.
-go test -race -count=1 -p 2 -timeout 20m ./...
+# -p 2: two packages at a time on this 2-core machine. The real-browser
+# tests (Chromium, axe-core) run next, once, without the race detector:
+# under -race they took most of the run and caught nothing of ours.
+LIFTTRUST_BROWSER_TESTS=skip go test -race -count=1 -p 2 -timeout 20m ./...
+
+say "browser tests (Chromium, axe-core)"
+go test -count=1 -timeout 20m -run 'Browser' ./web/...
 
 say "ingest acceptance at full scale (100,000 QoS 1 messages each, no race detector)"
 # Under -race the ingest tests send 20,000 messages to stay fast; the

@@ -39,6 +39,12 @@ func artifactsDir(t *testing.T) string {
 // background traffic; missing Chromium skips outside CI.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
+	if os.Getenv("LIFTTRUST_BROWSER_TESTS") == "skip" {
+		// scripts/test.sh runs the browser tests in a step of their own,
+		// without the race detector: they drive Chromium, whose speed
+		// under -race only made them slow.
+		t.Skip("LIFTTRUST_BROWSER_TESTS=skip: the browser tests run in their own step")
+	}
 	path := os.Getenv("LIFTTRUST_CHROMIUM")
 	if path == "" {
 		path = "/usr/bin/chromium"

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"lifttrust"
 	"lifttrust/api"
 	"lifttrust/auth"
@@ -32,6 +34,28 @@ func (s sessions) SessionUser(_ context.Context, tok string) (*auth.User, error)
 func (s sessions) TokenUser(context.Context, string) (*auth.User, error) {
 	return nil, lifttrust.ErrUnauthenticated
 }
+
+// realOrFixed resolves the fixed test sessions first and real sessions
+// (from the sign-in form) next: the HTTP tests name users by a fixed
+// cookie, the browser test signs in through /login.
+type realOrFixed struct {
+	fixed sessions
+	real  api.Authenticator
+}
+
+func (a realOrFixed) SessionUser(ctx context.Context, tok string) (*auth.User, error) {
+	if u, err := a.fixed.SessionUser(ctx, tok); err == nil {
+		return u, nil
+	}
+	return a.real.SessionUser(ctx, tok)
+}
+
+func (a realOrFixed) TokenUser(ctx context.Context, tok string) (*auth.User, error) {
+	return a.real.TokenUser(ctx, tok)
+}
+
+// portalUser signs in through the real form in the browser test.
+const portalUser, portalPassword = "firm-a-user", "password-123"
 
 const (
 	recA      = "m-" + liftNormal // firm A's record, evidence in its current score
@@ -83,7 +107,17 @@ func newPortalFixture(t testing.TB) *portalFixture {
 		"sb": {Name: "firm-b", Role: auth.RoleFirm, FirmUSCC: firmB},
 		"si": {Name: "insp", Role: auth.RoleInspector},
 	}
-	srv := api.New(api.Deps{Log: noLogs, Site: f.pages, Portal: p, Auth: users})
+	acc := postgres.NewAccountStore(f.db, bcrypt.MinCost)
+	if _, err := acc.CreateUser(ctx, auth.Actor{Name: "cli:test", Address: "local"},
+		auth.NewUser{Name: portalUser, Role: auth.RoleFirm, FirmUSCC: firmA, Password: portalPassword}); err != nil {
+		t.Fatal(err)
+	}
+	as := postgres.NewAuthStoreWith(f.db, postgres.AuthConfig{PasswordCost: bcrypt.MinCost})
+	accounts := web.NewAccounts(web.AccountsConfig{Log: noLogs, Secret: portalKey}, struct {
+		*postgres.AuthStore
+		*postgres.AccountStore
+	}{as, acc})
+	srv := api.New(api.Deps{Log: noLogs, Site: f.pages, Portal: p, Auth: realOrFixed{users, as}, Accounts: accounts})
 	return &portalFixture{fixture: f, srv: srv}
 }
 
