@@ -375,10 +375,14 @@ func (s *seedLoad) loadHistories(ctx context.Context, f *seed.Fleet, progress io
 // loadBatch loads the histories of lifts [lo, hi) in one transaction,
 // unless their maintenance records are already there.
 func (s *seedLoad) loadBatch(ctx context.Context, f *seed.Fleet, hs []seed.History, lo, hi int) (bool, error) {
-	var marks []string
+	// A batch is marked by the first maintenance record of each lift,
+	// looked up by the table's key (firm, id): a lookup by id alone is a
+	// sequential scan that makes a city load quadratic.
+	var markFirms, markIDs []string
 	for _, h := range hs {
 		if len(h.Records) > 0 {
-			marks = append(marks, h.Records[0].ID)
+			markFirms = append(markFirms, h.Records[0].Firm)
+			markIDs = append(markIDs, h.Records[0].ID)
 		}
 	}
 	tables := historyTables(hs)
@@ -390,7 +394,8 @@ func (s *seedLoad) loadBatch(ctx context.Context, f *seed.Fleet, hs []seed.Histo
 			return MapErr(err)
 		}
 		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM maintenance_records WHERE id = ANY($1))", marks).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM maintenance_records
+			WHERE (firm_uscc, id) IN (SELECT * FROM unnest($1::text[], $2::text[])))`, markFirms, markIDs).Scan(&exists); err != nil {
 			return MapErr(err)
 		}
 		if exists {
