@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -235,7 +236,7 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time,
 	ds = districts(ds)
 	var q inspector.Queues
 	rows, err := s.db.Pool.Query(ctx, `
-		SELECT l.registration_code, d.name_zh, d.name_en, l.address, l.building, l.lift_no, coalesce(f.name, ''), v.started_at, i.next_due
+		SELECT l.registration_code, d.name_zh, d.name_en, l.address, l.building, l.lift_no, coalesce(l.firm_uscc, ''), coalesce(f.name, ''), v.started_at, i.next_due
 		  FROM lifts l
 		  JOIN districts d ON d.code = l.district_code
 		  LEFT JOIN firms f ON f.uscc = l.firm_uscc
@@ -253,11 +254,12 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time,
 		return q, fmt.Errorf("lift queues: %w", MapErr(err))
 	}
 	soon := now.Add(inspector.InspectionSoon)
+	byFirm := map[string]inspector.FirmMaintenance{}
 	for rows.Next() {
 		var x inspector.QueueLift
 		var address, building, liftNo string
 		var last, next *time.Time
-		if err := rows.Scan(&x.Code, &x.DistrictZH, &x.DistrictEN, &address, &building, &liftNo, &x.FirmName, &last, &next); err != nil {
+		if err := rows.Scan(&x.Code, &x.DistrictZH, &x.DistrictEN, &address, &building, &liftNo, &x.FirmUSCC, &x.FirmName, &last, &next); err != nil {
 			rows.Close()
 			return q, fmt.Errorf("lift queues: %w", err)
 		}
@@ -271,6 +273,7 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time,
 		}
 		if pl.VisitOverdue(now) {
 			q.MaintenanceCount++
+			byFirm[x.FirmUSCC] = inspector.FirmMaintenance{FirmUSCC: x.FirmUSCC, FirmName: x.FirmName, Lifts: byFirm[x.FirmUSCC].Lifts + 1}
 			if keep(len(q.Maintenance)) {
 				q.Maintenance = append(q.Maintenance, x)
 			}
@@ -286,6 +289,13 @@ func (s *InspectorStore) Queues(ctx context.Context, ds []string, now time.Time,
 	if err := rows.Err(); err != nil {
 		return q, fmt.Errorf("lift queues: %w", MapErr(err))
 	}
+	for _, f := range byFirm {
+		q.MaintenanceByFirm = append(q.MaintenanceByFirm, f)
+	}
+	sort.Slice(q.MaintenanceByFirm, func(i, j int) bool {
+		a, b := q.MaintenanceByFirm[i], q.MaintenanceByFirm[j]
+		return a.Lifts > b.Lifts || a.Lifts == b.Lifts && a.FirmUSCC < b.FirmUSCC
+	})
 
 	rows, err = s.db.Pool.Query(ctx, `
 		SELECT r.tracking_no, r.lift_code, d.name_zh, d.name_en, coalesce(f.name, ''), r.category, r.status, r.created_at
