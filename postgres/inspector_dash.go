@@ -131,7 +131,11 @@ func likePattern(q string) string {
 // SearchLifts is one page of the lifts in the districts matching f, by
 // registration code (keyset: codes after f.After). q matches part of the
 // code, address or building, a district's name or code, a firm's name or
-// its USCC.
+// its USCC. The matching districts and firms are picked first (a few
+// hundred rows), so each lift is tested against two small hashed lists,
+// not joined row by row: on the city seed (304,634 lifts) a common term
+// answers in milliseconds, a term that matches nothing city-wide reads
+// the whole table in about a second (docs/benchmarks.md).
 func (s *InspectorStore) SearchLifts(ctx context.Context, ds []string, f inspector.LiftFilter) (inspector.LiftResults, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -146,8 +150,8 @@ func (s *InspectorStore) SearchLifts(ctx context.Context, ds []string, f inspect
 		  LEFT JOIN firms f ON f.uscc = l.firm_uscc
 		 WHERE `+inDistricts+` AND l.registration_code > $4
 		   AND ($2 = '' OR l.registration_code LIKE $3 OR l.address ILIKE $3 OR l.building ILIKE $3
-		        OR d.name_zh ILIKE $3 OR d.name_en ILIKE $3 OR l.district_code = $2
-		        OR f.name ILIKE $3 OR f.name_en ILIKE $3 OR l.firm_uscc = upper($2))
+		        OR l.district_code IN (SELECT x.code FROM districts x WHERE x.code = $2 OR x.name_zh ILIKE $3 OR x.name_en ILIKE $3)
+		        OR l.firm_uscc IN (SELECT y.uscc FROM firms y WHERE y.uscc = upper($2) OR y.name ILIKE $3 OR y.name_en ILIKE $3))
 		 ORDER BY l.registration_code LIMIT $5`,
 		[]any{districts(ds), q, likePattern(q), f.After, f.Limit + 1}, func(r pgx.Rows) error {
 			var x inspector.LiftRow
