@@ -122,7 +122,7 @@ func TestInspectorLiveScreen(t *testing.T) {
 		if _, _, body := f.req(t, "GET", "/inspector/lifts?q="+url.QueryEscape("世纪大道"), "sx", nil); !strings.Contains(body, liftNoIoT) {
 			t.Error("the Xuhui inspector does not find the Xuhui lift")
 		}
-		if _, _, body := f.req(t, "GET", "/inspector/firms/"+firmB+"/evidence", "sx", nil); !strings.Contains(body, recB) {
+		if _, _, body := f.req(t, "GET", "/inspector/firms/"+firmB+"/evidence?lang=en", "sx", nil); !strings.Contains(body, recB) || !strings.Contains(body, "Only records on lifts of your districts") {
 			t.Error("the Xuhui inspector does not see evidence on the Xuhui lift")
 		}
 		if _, _, body := f.req(t, "GET", "/inspector/dead-letters", "sx", nil); !strings.Contains(body, liftNoIoT) || strings.Contains(body, "firms/") {
