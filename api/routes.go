@@ -133,6 +133,15 @@ func (s *Server) Routes() []Route {
 		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, insp.ExportQueue},
 		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
 		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
+		{"GET", "/inspector/dead-letters", Inspector, 0, insp.DeadLetters},
+		{"GET", "/inspector/firms", Inspector, 0, insp.Firms},                       // city-wide ranking
+		{"GET", "/inspector/firms/:uscc", Inspector, 0, insp.Firm},                  // the firm's own score page, read-only
+		{"GET", "/inspector/firms/:uscc/evidence", Inspector, 0, insp.FirmEvidence}, // only lifts of the inspector's districts
+		{"GET", "/inspector/lifts", Inspector, 0, insp.Lifts},
+		{"GET", "/inspector/lifts/:code", Inspector, 0, insp.Lift}, // another district's lift: 404
+		{"GET", "/inspector/reports", Inspector, 0, insp.Reports},
+		{"POST", "/inspector/reports/:tracking/escalate", Inspector, smallBody, insp.EscalateReport},
+		{"POST", "/inspector/reports/:tracking/close", Inspector, smallBody, insp.CloseReport},
 
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
@@ -271,17 +280,35 @@ type Dashboard interface {
 	ExportQueue(c *fiber.Ctx) error
 	Appeals(c *fiber.Ctx) error
 	DecideAppeal(c *fiber.Ctx) error
+	DeadLetters(c *fiber.Ctx) error
+	Firms(c *fiber.Ctx) error
+	Firm(c *fiber.Ctx) error
+	FirmEvidence(c *fiber.Ctx) error
+	Lifts(c *fiber.Ctx) error
+	Lift(c *fiber.Ctx) error
+	Reports(c *fiber.Ctx) error
+	EscalateReport(c *fiber.Ctx) error
+	CloseReport(c *fiber.Ctx) error
 }
 
 // noInspector answers 404 past the access check (servers built without it).
 type noInspector struct{}
 
-func (noInspector) LivePage(c *fiber.Ctx) error     { return notFound(c) }
-func (noInspector) LiveStream(c *fiber.Ctx) error   { return notFound(c) }
-func (noInspector) Queues(c *fiber.Ctx) error       { return notFound(c) }
-func (noInspector) ExportQueue(c *fiber.Ctx) error  { return notFound(c) }
-func (noInspector) Appeals(c *fiber.Ctx) error      { return notFound(c) }
-func (noInspector) DecideAppeal(c *fiber.Ctx) error { return notFound(c) }
+func (noInspector) LivePage(c *fiber.Ctx) error       { return notFound(c) }
+func (noInspector) LiveStream(c *fiber.Ctx) error     { return notFound(c) }
+func (noInspector) Queues(c *fiber.Ctx) error         { return notFound(c) }
+func (noInspector) ExportQueue(c *fiber.Ctx) error    { return notFound(c) }
+func (noInspector) Appeals(c *fiber.Ctx) error        { return notFound(c) }
+func (noInspector) DecideAppeal(c *fiber.Ctx) error   { return notFound(c) }
+func (noInspector) DeadLetters(c *fiber.Ctx) error    { return notFound(c) }
+func (noInspector) Firms(c *fiber.Ctx) error          { return notFound(c) }
+func (noInspector) Firm(c *fiber.Ctx) error           { return notFound(c) }
+func (noInspector) FirmEvidence(c *fiber.Ctx) error   { return notFound(c) }
+func (noInspector) Lifts(c *fiber.Ctx) error          { return notFound(c) }
+func (noInspector) Lift(c *fiber.Ctx) error           { return notFound(c) }
+func (noInspector) Reports(c *fiber.Ctx) error        { return notFound(c) }
+func (noInspector) EscalateReport(c *fiber.Ctx) error { return notFound(c) }
+func (noInspector) CloseReport(c *fiber.Ctx) error    { return notFound(c) }
 
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {

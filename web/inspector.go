@@ -17,9 +17,11 @@ import (
 
 	"lifttrust"
 	"lifttrust/auth"
+	"lifttrust/fleet"
 	"lifttrust/live"
 	"lifttrust/scoring"
 	"lifttrust/web/inspector"
+	"lifttrust/web/portal"
 )
 
 // InspectorStore is what the inspectors' dashboard reads and writes
@@ -32,6 +34,19 @@ type InspectorStore interface {
 	// Queues bounds each list to max rows (0: all, for CSV); counts are full.
 	Queues(ctx context.Context, districts []string, now time.Time, max int) (inspector.Queues, error)
 	Audit(ctx context.Context, by auth.Actor, action, kind, id string, detail map[string]any) error
+
+	// The rest of the dashboard (inspector_dash.go). Firms and their
+	// scores are city-wide; evidence, lifts, reports and dead letters are
+	// limited to the districts.
+	Firms(ctx context.Context) ([]inspector.FirmRank, error)
+	FirmOverview(ctx context.Context, uscc string) (portal.Overview, error)
+	FirmEvidence(ctx context.Context, districts []string, uscc string, f portal.EvidenceFilter) (portal.EvidencePage, error)
+	SearchLifts(ctx context.Context, districts []string, f inspector.LiftFilter) (inspector.LiftResults, error)
+	LiftState(ctx context.Context, districts []string, code string, now time.Time) (inspector.LiftState, error)
+	Reports(ctx context.Context, districts []string, f inspector.ReportFilter, now time.Time) ([]inspector.Report, int, error)
+	EscalateReport(ctx context.Context, districts []string, tracking, note string, by auth.Actor) error
+	CloseReport(ctx context.Context, districts []string, tracking, note string, by auth.Actor) error
+	DeadLetters(ctx context.Context, districts []string, max int) (inspector.DeadLetters, error)
 }
 
 // Changes subscribes to the notifications that change the live screen
@@ -145,53 +160,100 @@ func (p *Inspector) LiveStream(c *fiber.Ctx) error {
 }
 
 // Queues shows the work lists (GET /inspector/queues): overdue
-// half-monthly maintenance, inspections expired or due within 30 days,
-// passenger reports past 3 working days.
+// half-monthly maintenance (by lift and by firm), inspections expired or
+// due within 30 days, passenger reports past 3 working days, appeals to
+// decide and rejected ingest (dead letters), each with its count, its
+// list (or a link to its page) and its CSV export.
 func (p *Inspector) Queues(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
-		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now, inspector.QueueMax)
+		ctx := c.UserContext()
+		q, err := p.store.Queues(ctx, u.Districts, l.Now, inspector.QueueMax)
+		if err != nil {
+			return err
+		}
+		as, err := p.store.PendingAppeals(ctx, u.Districts)
+		if err != nil {
+			return err
+		}
+		dl, err := p.store.DeadLetters(ctx, u.Districts, 10)
 		if err != nil {
 			return err
 		}
 		l.Title, l.Nav = l.T("nav_queues"), "queues"
-		return p.send(c, fiber.StatusOK, "inspector_queues", &inspectorQueuesPage{inspectorLayout: *l, Q: q, Max: inspector.QueueMax})
+		return p.send(c, fiber.StatusOK, "inspector_queues", &inspectorQueuesPage{inspectorLayout: *l, Q: q, Max: inspector.QueueMax, Appeals: as, Dead: dl})
 	})
 }
 
-// ExportQueue is GET /inspector/queues/{maintenance|inspections|reports}.csv:
-// the whole queue (within the inspector's districts) as CSV, UTF-8 with a
+// queueNames are the CSV exports of /inspector/queues/{name}.csv.
+var queueNames = []string{"maintenance", "maintenance-firms", "inspections", "reports", "appeals", "dead-letters"}
+
+// deadLetterCSVMax bounds the dead-letter export (the newest rows): the
+// table is bounded by retention and a per-source hourly limit, and the
+// export is built in memory within the request deadline.
+const deadLetterCSVMax = 100000
+
+// ExportQueue is GET /inspector/queues/{name}.csv (queueNames): the whole
+// queue (within the inspector's districts) as CSV, UTF-8 with a
 // byte-order mark, cells that would start a formula quoted. The export is
 // audited (export.taken). A queue is what is late now, so it is built in
 // memory within the request deadline rather than streamed.
 func (p *Inspector) ExportQueue(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
 		name := utils.CopyString(c.Params("queue"))
-		if name != "maintenance" && name != "inspections" && name != "reports" {
+		if !fleet.OneOf(name, queueNames) {
 			return lifttrust.Errorf(lifttrust.ErrNotFound, "没有此队列 / No such queue")
 		}
-		q, err := p.store.Queues(c.UserContext(), u.Districts, l.Now, 0)
-		if err != nil {
-			return err
-		}
+		ctx := c.UserContext()
 		var rows [][]string
 		switch name {
-		case "maintenance":
-			rows = append(rows, []string{"registration_code", "district", "address", "firm", "last_routine_visit"})
-			for _, x := range q.Maintenance {
-				rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmName, csvTime(x.LastVisit)})
+		case "appeals":
+			as, err := p.store.PendingAppeals(ctx, u.Districts)
+			if err != nil {
+				return err
 			}
-		case "inspections":
-			rows = append(rows, []string{"registration_code", "district", "address", "firm", "next_inspection", "expired"})
-			for _, x := range q.Inspections {
-				rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmName, csvDate(x.NextInspection), strconv.FormatBool(x.Expired)})
+			rows = append(rows, []string{"appeal_id", "firm_uscc", "firm", "record_kind", "record_id", "indicator", "filed", "reason"})
+			for _, a := range as {
+				rows = append(rows, []string{strconv.FormatInt(a.ID, 10), a.FirmUSCC, a.FirmName, a.RecordKind, a.RecordID, a.Indicator, csvTime(a.FiledAt), a.Reason})
 			}
-		case "reports":
-			rows = append(rows, []string{"tracking_no", "lift", "district", "firm", "category", "status", "created", "deadline"})
-			for _, x := range q.Reports {
-				rows = append(rows, []string{x.Tracking, x.Lift, x.DistrictZH, x.FirmName, x.Category, x.Status, csvTime(x.Created), csvTime(x.Deadline)})
+		case "dead-letters":
+			d, err := p.store.DeadLetters(ctx, u.Districts, deadLetterCSVMax)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []string{"id", "received", "source", "topic", "reason", "detail", "payload_bytes", "retained"})
+			for _, x := range d.Latest {
+				rows = append(rows, []string{strconv.FormatInt(x.ID, 10), csvTime(x.Received), x.Source, x.Topic, x.Reason, x.Detail,
+					strconv.Itoa(x.PayloadSize), strconv.FormatBool(x.Retained)})
+			}
+		default:
+			q, err := p.store.Queues(ctx, u.Districts, l.Now, 0)
+			if err != nil {
+				return err
+			}
+			switch name {
+			case "maintenance":
+				rows = append(rows, []string{"registration_code", "district", "address", "firm_uscc", "firm", "last_routine_visit"})
+				for _, x := range q.Maintenance {
+					rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmUSCC, x.FirmName, csvTime(x.LastVisit)})
+				}
+			case "maintenance-firms":
+				rows = append(rows, []string{"firm_uscc", "firm", "lifts_overdue"})
+				for _, x := range q.MaintenanceByFirm {
+					rows = append(rows, []string{x.FirmUSCC, x.FirmName, strconv.Itoa(x.Lifts)})
+				}
+			case "inspections":
+				rows = append(rows, []string{"registration_code", "district", "address", "firm", "next_inspection", "expired"})
+				for _, x := range q.Inspections {
+					rows = append(rows, []string{x.Code, x.DistrictZH, x.Address, x.FirmName, csvDate(x.NextInspection), strconv.FormatBool(x.Expired)})
+				}
+			case "reports":
+				rows = append(rows, []string{"tracking_no", "lift", "district", "firm", "category", "status", "created", "deadline"})
+				for _, x := range q.Reports {
+					rows = append(rows, []string{x.Tracking, x.Lift, x.DistrictZH, x.FirmName, x.Category, x.Status, csvTime(x.Created), csvTime(x.Deadline)})
+				}
 			}
 		}
-		if err := p.store.Audit(c.UserContext(), u.Actor(c.IP()), "export.taken", "export", "inspector-"+name,
+		if err := p.store.Audit(ctx, u.Actor(c.IP()), "export.taken", "export", "inspector-"+name,
 			map[string]any{"districts": u.Districts, "rows": len(rows) - 1}); err != nil {
 			return err
 		}
@@ -298,13 +360,22 @@ const inspectorCSSExtra = `
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:.5rem 0}
 .stats div{border:1px solid #bbb;border-radius:.3rem;padding:.4rem .6rem}
 .stats strong{display:block;font-size:1.6rem}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem;align-items:start}
+.bars{max-width:24rem}
+.late-box{border-left:.4rem solid var(--red);padding-left:.6rem}
+summary{min-height:2.75rem;display:flex;align-items:center;cursor:pointer;color:var(--blue)}
 `
 
 var inspectorTemplates = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"inspector_live", "inspector_queues", "inspector_appeals", "inspector_error"} {
+	for _, name := range []string{"inspector_live", "inspector_queues", "inspector_appeals", "inspector_error",
+		"inspector_firms", "inspector_lifts", "inspector_lift", "inspector_reports", "inspector_dead_letters"} {
 		out[name] = template.Must(template.ParseFS(assets, "templates/inspector_base.html", "templates/"+name+".html"))
 	}
+	// A firm's score page and evidence: the firm's own content templates
+	// in the dashboard's layout (inspector_dash.go, dashChrome).
+	out["inspector_firm"] = template.Must(template.ParseFS(assets, "templates/inspector_base.html", "templates/portal_overview.html"))
+	out["inspector_firm_evidence"] = template.Must(template.ParseFS(assets, "templates/inspector_base.html", "templates/portal_evidence.html"))
 	return out
 }()
 

@@ -89,6 +89,46 @@ func TestInspectorLiveScreen(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a Xuhui inspector never sees a Pudong lift anywhere on the dashboard", func(t *testing.T) {
+		addDeadLetters(t, f)
+		pudong := []string{liftNormal, liftTrapped, liftExpired, recA, reportA}
+		for _, path := range []string{"/inspector/lifts", "/inspector/lifts?q=" + url.QueryEscape("浦东"), "/inspector/lifts?q=" + firmA,
+			"/inspector/lifts?q=" + url.QueryEscape("世纪大道"), "/inspector/reports", "/inspector/reports?status=late", "/inspector/queues",
+			"/inspector/dead-letters", "/inspector/queues/dead-letters.csv", "/inspector/queues/maintenance.csv", "/inspector/queues/inspections.csv",
+			"/inspector/queues/reports.csv", "/inspector/queues/appeals.csv", "/inspector/queues/maintenance-firms.csv",
+			"/inspector/firms", "/inspector/firms/" + firmA, "/inspector/firms/" + firmA + "/evidence",
+			"/inspector/lifts/" + liftNoIoT} {
+			code, _, body := f.req(t, "GET", path, "sx", nil)
+			if code != 200 {
+				t.Errorf("%s: status %d", path, code)
+			}
+			for _, leak := range pudong {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s shows the Xuhui inspector %q", path, leak)
+				}
+			}
+		}
+		for _, path := range []string{"/inspector/lifts/" + liftNormal, "/inspector/lifts/" + liftTrapped} {
+			code, _, body := f.req(t, "GET", path, "sx", nil)
+			if code != 404 || strings.Contains(body, "世纪大道") {
+				t.Errorf("%s: status %d, want 404 telling nothing", path, code)
+			}
+		}
+		// Asking for a Pudong lift's evidence by its code finds nothing.
+		if _, _, body := f.req(t, "GET", "/inspector/firms/"+firmA+"/evidence?lift="+liftNormal, "sx", nil); strings.Contains(body, recA) || strings.Contains(body, `id="e-`) {
+			t.Error("the Xuhui inspector sees evidence on a Pudong lift")
+		}
+		// The Xuhui lift is there for the Xuhui inspector, its own evidence too.
+		if _, _, body := f.req(t, "GET", "/inspector/lifts?q="+url.QueryEscape("世纪大道"), "sx", nil); !strings.Contains(body, liftNoIoT) {
+			t.Error("the Xuhui inspector does not find the Xuhui lift")
+		}
+		if _, _, body := f.req(t, "GET", "/inspector/firms/"+firmB+"/evidence?lang=en", "sx", nil); !strings.Contains(body, recB) || !strings.Contains(body, "Only records on lifts of your districts") {
+			t.Error("the Xuhui inspector does not see evidence on the Xuhui lift")
+		}
+		if _, _, body := f.req(t, "GET", "/inspector/dead-letters", "sx", nil); !strings.Contains(body, liftNoIoT) || strings.Contains(body, "firms/") {
+			t.Error("the Xuhui inspector's dead letters are not exactly the Xuhui lift's")
+		}
+	})
 	t.Run("the English page is in English", func(t *testing.T) {
 		_, _, body := f.req(t, "GET", "/inspector?lang=en", "si", nil)
 		for _, want := range []string{"People trapped now", "Past 15 min", "Lifts by state per district"} {

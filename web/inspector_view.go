@@ -41,7 +41,8 @@ func (l *inspectorLayout) Num(f float64) string              { return num(f) }
 
 // Tabs are the dashboard's sections.
 func (l *inspectorLayout) Tabs() [][2]string {
-	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"}}
+	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"},
+		{"firms", "/inspector/firms"}, {"lifts", "/inspector/lifts"}, {"reports", "/inspector/reports"}}
 }
 
 func (l *inspectorLayout) DateTime(t time.Time) string {
@@ -78,8 +79,10 @@ type inspectorLivePage struct {
 
 type inspectorQueuesPage struct {
 	inspectorLayout
-	Q   inspector.Queues
-	Max int
+	Q       inspector.Queues
+	Max     int
+	Appeals []inspector.Appeal
+	Dead    inspector.DeadLetters
 }
 
 // Date is a calendar day in Shanghai ("–" for none).

@@ -110,7 +110,7 @@ func (p *Portal) layout(c *fiber.Ctx) *portalLayout {
 		c.Cookie(&fiber.Cookie{Name: "lt_lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: "Lax",
 			Secure: strings.HasPrefix(p.cfg.PublicBaseURL, "https://"), HTTPOnly: true})
 	}
-	return &portalLayout{layout: layout{Lang: lang, Now: p.cfg.Now(), NoIndex: true}, Path: utils.CopyString(c.Path())}
+	return &portalLayout{layout: layout{Lang: lang, Now: p.cfg.Now(), NoIndex: true}, Path: utils.CopyString(c.Path()), Base: "/firm"}
 }
 
 func (p *Portal) errorPage(c *fiber.Ctx, l *portalLayout, err error) error {

@@ -61,6 +61,7 @@ var portalMessages = map[string][2]string{
 	"next_page":                       {"下一页", "Next page"},
 	"first_page":                      {"第一页", "First page"},
 	"export_csv":                      {"导出 CSV", "Export CSV"},
+	"evidence_scope":                  {"仅列出本辖区电梯上的记录；无电梯的记录（如单位处罚）仅全市监察员可见。", "Only records on lifts of your districts are listed; records with no lift (such as a firm's penalty) are for city-wide inspectors."},
 	"shrink_note":                     {"部分扣分来自向全市水平的收缩（记录较少时），不对应单条记录，不能申诉。", "Part of a loss can come from shrinkage toward the city level (when a firm has few records); it has no record and cannot be appealed."},
 	"appeals_title":                   {"申诉", "Appeals"},
 	"file_appeal":                     {"提出申诉", "File an appeal"},

@@ -65,6 +65,19 @@ type portalLayout struct {
 	FirmUSCC string
 	FirmName string
 	CSRF     string
+	// Base is where the firm's pages are: /firm for the firm itself,
+	// /inspector/firms/{uscc} for the inspectors' read-only copy
+	// (ReadOnly: no appeal links, no exports, lifts on the dashboard).
+	Base     string
+	ReadOnly bool
+}
+
+// LiftURL is a lift's page for whoever reads this one.
+func (l *portalLayout) LiftURL(code string) string {
+	if l.ReadOnly {
+		return "/inspector/lifts/" + code
+	}
+	return "/firm/lifts/" + code
 }
 
 func (l *portalLayout) T(key string) string { return portalTr(l.Lang, key) }

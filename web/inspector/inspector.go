@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifttrust/alert"
+	"lifttrust/scoring"
 )
 
 // Live is the live screen at one moment.
@@ -84,10 +85,13 @@ type Evidence struct {
 type Queues struct {
 	Maintenance      []QueueLift // half-monthly visit overdue (or never made)
 	MaintenanceCount int
-	Inspections      []QueueLift // periodic inspection expired or due within InspectionSoon
-	InspectionCount  int
-	Reports          []QueueReport // passenger reports unanswered past 3 working days
-	ReportCount      int
+	// MaintenanceByFirm is the same queue by firm: every firm with an
+	// overdue lift, most overdue lifts first (never bounded).
+	MaintenanceByFirm []FirmMaintenance
+	Inspections       []QueueLift // periodic inspection expired or due within InspectionSoon
+	InspectionCount   int
+	Reports           []QueueReport // passenger reports unanswered past 3 working days
+	ReportCount       int
 }
 
 // InspectionSoon is how far ahead an inspection due date enters the queue.
@@ -102,7 +106,7 @@ type QueueLift struct {
 	Code                   string
 	DistrictZH, DistrictEN string
 	Address                string
-	FirmName               string
+	FirmUSCC, FirmName     string
 	LastVisit              time.Time // zero: no routine visit on record
 	NextInspection         time.Time
 	Expired                bool // the inspection is past due (not only due soon)
@@ -117,4 +121,192 @@ type QueueReport struct {
 	Category               string
 	Status                 string
 	Created, Deadline      time.Time
+}
+
+// FirmMaintenance is a firm's count of lifts in the maintenance queue.
+type FirmMaintenance struct {
+	FirmUSCC, FirmName string
+	Lifts              int
+}
+
+// DeadLetterCount is how many messages were refused for one reason from
+// one source (mqtt or http) within the retention window.
+type DeadLetterCount struct {
+	Reason, Source string
+	Count          int
+	Latest         time.Time
+}
+
+// DeadLetter is one refused message, without its payload (the payload
+// may be anything; the detail says what was wrong).
+type DeadLetter struct {
+	ID          int64
+	Received    time.Time
+	Source      string
+	Topic       string
+	Reason      string
+	Detail      string
+	PayloadSize int
+	Retained    bool
+}
+
+// DeadLetters is the rejected-ingest queue: counts by reason and source,
+// and the latest letters.
+type DeadLetters struct {
+	Counts []DeadLetterCount
+	Total  int
+	Latest []DeadLetter
+}
+
+// FirmRank is one line of the firms' ranking: each firm's current score
+// (its latest finished run).
+type FirmRank struct {
+	USCC, Name, NameEN string
+	Lifts              int
+	Scored             bool
+	Score              float64
+	Grade              string
+	Provisional        bool
+	Rank               int // 1 = best among the non-provisional; 0: unranked
+	AsOf               time.Time
+}
+
+// GradeCount is how many firms have a grade now.
+type GradeCount struct {
+	Grade string
+	Firms int
+}
+
+// Grades are the grades in order, best first (scoring's A to D).
+var Grades = []string{"A", "B", "C", "D"}
+
+// LiftFilter is the lifts search: q matches part of the registration
+// code, the address or building, a district's name or code, or a firm's
+// name or USCC. After is the keyset cursor (the last code of the page).
+type LiftFilter struct {
+	Query string
+	After string
+	Limit int // default 50, at most 200
+}
+
+// LiftRow is a lift in the search results.
+type LiftRow struct {
+	Code                   string
+	DistrictCode           string
+	DistrictZH, DistrictEN string
+	Address                string
+	FirmUSCC, FirmName     string
+	Status                 string
+}
+
+// LiftResults is one page of the search and whether more follow.
+type LiftResults struct {
+	Rows []LiftRow
+	More bool
+}
+
+// LiftState is a lift's page: what it is now and its last 12 months.
+type LiftState struct {
+	Code                   string
+	DistrictCode           string
+	DistrictZH, DistrictEN string
+	Address                string
+	FirmUSCC, FirmName     string
+	Status                 string // in_use, suspended, scrapped
+	IoT                    bool
+	LastSeen               time.Time // the last heartbeat (zero: none)
+	Offline                bool      // connected but silent for OfflineAfter
+	Floor                  int
+	Running                bool
+	LastVisit              time.Time
+	NextInspection         time.Time
+	OpenIncidents          []Incident
+	OpenFaults             []Fault
+
+	// The last 12 months, newest first.
+	Faults      []LiftFault
+	Episodes    []Episode
+	Visits      []Visit
+	Inspections []Inspection
+	Reports     []Report
+	Entrapments []Incident
+}
+
+// LiftFault is a fault or alarm event in a lift's history.
+type LiftFault struct {
+	ID              string
+	Code            int
+	Raised, Cleared time.Time
+	Cause           string
+}
+
+// Episode is a period out of service.
+type Episode struct {
+	Started, Ended time.Time
+	Kind           string
+}
+
+// Visit is a maintenance record; technicians are masked names.
+type Visit struct {
+	ID            string
+	FirmName      string
+	Kind          string
+	Start, End    time.Time
+	Technicians   []string
+	Countersigned bool
+}
+
+// Inspection is a periodic or supervision inspection.
+type Inspection struct {
+	ID      string
+	On      time.Time
+	Kind    string
+	Result  string
+	NextDue time.Time
+}
+
+// ReportFilter selects passenger reports for the report desk.
+type ReportFilter struct {
+	Status string // "" = all; open, acknowledged, answered, closed, rejected, escalated, late
+	Offset int
+	Limit  int // default 50, at most 200
+}
+
+// ReportStatuses are the filter values the desk accepts: the stored
+// statuses, then "escalated" (by an inspector, not closed) and "late"
+// (unanswered past 3 working days).
+var ReportStatuses = []string{"open", "acknowledged", "answered", "closed", "rejected", "escalated", "late"}
+
+// Report is a passenger report as an inspector sees it: the call-back
+// phone masked, as for the firm.
+type Report struct {
+	Tracking               string
+	Lift                   string
+	DistrictZH, DistrictEN string
+	FirmName               string
+	Category               string
+	Body                   string
+	PhoneMasked            string
+	Status                 string
+	Answer                 string
+	Note                   string // the inspector's note (closing, escalating)
+	Created                time.Time
+	Acknowledged, Answered time.Time
+	Closed, Escalated      time.Time
+	// Incident is the entrapment a trapped report opened or joined.
+	Incident *Incident
+}
+
+// Open reports whether the report still waits for an answer.
+func (r Report) Open() bool { return r.Status == "open" || r.Status == "acknowledged" }
+
+// WorkingDaysSince counts the whole working days (Monday to Friday,
+// Shanghai time, as scoring.AddWorkingDays) from t to now: a report's age
+// on the firm's 3-working-day clock.
+func WorkingDaysSince(t, now time.Time) int {
+	n := 0
+	for n < 999 && !scoring.AddWorkingDays(t, n+1).After(now) {
+		n++
+	}
+	return n
 }
