@@ -34,11 +34,12 @@ type InspectorStore interface {
 	Audit(ctx context.Context, by auth.Actor, action, kind, id string, detail map[string]any) error
 }
 
-// Changes subscribes to the notifications that change the live screen
-// (lift_changed, report_trapped): each one arrives on the channel, which
-// is closed when the subscription is dropped (too slow, or the hub
-// reconnected: the page must reload). stop releases it.
-type Changes func(ctx context.Context) (events <-chan struct{}, stop func(), err error)
+// LiveChanged is the live screen's one event: something it shows changed
+// (a lift_changed or report_trapped notification, or the hub reconnected
+// and notes may be lost), so the page reloads itself. It carries nothing
+// about lifts, so every inspector's stream gets the same bytes; the page
+// it reloads is filtered by the inspector's districts.
+var LiveChanged = live.Event{Name: "changed", Data: []byte("1")}
 
 // InspectorConfig tunes the dashboard.
 type InspectorConfig struct {
@@ -46,10 +47,10 @@ type InspectorConfig struct {
 	CSRF          CSRF
 	Now           func() time.Time
 	PublicBaseURL string
-	// Changes and Streamer feed GET /inspector/live; without them the
-	// stream is not found and the page refreshes itself every 10 s.
-	Changes  Changes
-	Streamer *live.Streamer
+	// Live feeds GET /inspector/live: the caller runs it and sends it
+	// LiveChanged on every change. Without it the stream is not found
+	// and the page refreshes itself every 10 s.
+	Live *live.Fanout
 }
 
 // Inspector is the inspectors' dashboard (/inspector). The route table
@@ -116,32 +117,23 @@ func (p *Inspector) LivePage(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		l.Title, l.Nav, l.Refresh, l.Live = l.T("nav_live"), "live", true, p.cfg.Changes != nil && p.cfg.Streamer != nil
+		l.Title, l.Nav, l.Refresh, l.Live = l.T("nav_live"), "live", true, p.cfg.Live != nil
 		return p.send(c, fiber.StatusOK, "inspector_live", &inspectorLivePage{inspectorLayout: *l, L: lv})
 	})
 }
 
 // LiveStream is GET /inspector/live: a "changed" event on every change
-// to a lift or a trapped report, then "reload" when the subscription ends.
-// The events carry no data about lifts, so the stream needs no district
-// filter: the page it reloads is filtered.
+// to a lift or a trapped report (LiveChanged), written once for all open
+// screens. The events carry no data about lifts, so the stream needs no
+// district filter: the page it reloads is filtered.
 func (p *Inspector) LiveStream(c *fiber.Ctx) error {
 	if _, err := inspectorUser(c); err != nil {
 		return err
 	}
-	if p.cfg.Changes == nil || p.cfg.Streamer == nil {
+	if p.cfg.Live == nil {
 		return lifttrust.ErrNotFound
 	}
-	// The subscription outlives the request: not the request's context.
-	ctx, cancel := context.WithCancel(context.Background())
-	events, stop, err := p.cfg.Changes(ctx)
-	if err != nil {
-		cancel()
-		return err
-	}
-	changed := live.Event{Name: "changed", Data: []byte("1")}
-	return live.Serve(p.cfg.Streamer, c, nil, events, func(struct{}) (live.Event, bool) { return changed, true },
-		func() { stop(); cancel() })
+	return p.cfg.Live.Serve(c, nil, nil)
 }
 
 // Queues shows the work lists (GET /inspector/queues): overdue
