@@ -3,7 +3,9 @@ package live
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -205,6 +207,12 @@ func (sh *shard) detach(s *fanStream) {
 // sent to f, until the client goes or f stops; stop (may be nil) is
 // called once when the stream ends. Serve returns at once; the stream
 // takes over the connection (see the package's Serve for why).
+//
+// A TCP stream then lets go of fasthttp altogether: it keeps a duplicate
+// of the socket and the hijack handler returns, so fasthttp releases the
+// request context, the 4 KB read buffer and its handler goroutine at once
+// (closing its own descriptor leaves the socket open). That is most of
+// what a stream held over a bare connection (docs/benchmarks.md).
 func (f *Fanout) Serve(c *fiber.Ctx, first []Event, stop func()) error {
 	f.init()
 	start := []byte(head)
@@ -213,34 +221,56 @@ func (f *Fanout) Serve(c *fiber.Ctx, first []Event, stop func()) error {
 	}
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(conn net.Conn) {
-		if stop != nil {
-			defer stop()
-		}
-		// The server's read deadline no longer applies (cleared before
-		// attach: from then on only end may set one).
-		// The writers keep the bare connection: fasthttp pools its
-		// wrapper and reuses it once this handler returns, while a
-		// writer may still hold the stream for a moment (a write to the
-		// closed connection then fails harmlessly).
+		// Never keep fasthttp's wrapper: it is pooled and reused once
+		// this handler returns.
 		if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok {
 			conn = u.UnsafeConn()
 		}
-		_ = conn.SetReadDeadline(time.Time{})
-		s := &fanStream{conn: conn}
-		if !f.shards[int(f.next.Add(1))%len(f.shards)].attach(f, s, start) {
+		if own, err := duplicate(conn); err == nil {
+			go f.stream(own, start, stop)
 			return
 		}
-		streams.Inc()
-		defer streams.Dec()
-		defer s.sh.detach(s)
-		// Park in a read: it ends when the client closes, or when end (a
-		// write failed, or Run stopped) set a deadline in the past.
-		var one [1]byte
-		for {
-			if _, err := conn.Read(one[:]); err != nil {
-				return
-			}
-		}
+		f.stream(conn, start, stop) // not a socket we can duplicate: hold on here
 	})
 	return nil
+}
+
+// duplicate returns a connection of its own on conn's socket.
+func duplicate(conn net.Conn) (net.Conn, error) {
+	fc, ok := conn.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, errors.New("not a file")
+	}
+	file, err := fc.File()
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return net.FileConn(file)
+}
+
+// stream runs one stream on conn until it ends, then closes conn.
+func (f *Fanout) stream(conn net.Conn, start []byte, stop func()) {
+	defer conn.Close()
+	if stop != nil {
+		defer stop()
+	}
+	// The server's read deadline no longer applies (cleared before
+	// attach: from then on only end may set one).
+	_ = conn.SetReadDeadline(time.Time{})
+	s := &fanStream{conn: conn}
+	if !f.shards[int(f.next.Add(1))%len(f.shards)].attach(f, s, start) {
+		return
+	}
+	streams.Inc()
+	defer streams.Dec()
+	defer s.sh.detach(s)
+	// Park in a read: it ends when the client closes, or when end (a
+	// write failed, or Run stopped) set a deadline in the past.
+	var one [1]byte
+	for {
+		if _, err := conn.Read(one[:]); err != nil {
+			return
+		}
+	}
 }
