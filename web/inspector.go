@@ -34,12 +34,11 @@ type InspectorStore interface {
 	Audit(ctx context.Context, by auth.Actor, action, kind, id string, detail map[string]any) error
 }
 
-// LiveChanged is the live screen's one event: something it shows changed
-// (a lift_changed or report_trapped notification, or the hub reconnected
-// and notes may be lost), so the page reloads itself. It carries nothing
-// about lifts, so every inspector's stream gets the same bytes; the page
-// it reloads is filtered by the inspector's districts.
-var LiveChanged = live.Event{Name: "changed", Data: []byte("1")}
+// liveChanged is the live screen's one event (Changed sends it): the page
+// reloads itself. It carries nothing about lifts, so every inspector's
+// stream gets the same bytes; the page it reloads is filtered by the
+// inspector's districts.
+var liveChanged = live.Event{Name: "changed", Data: []byte("1")}
 
 // InspectorConfig tunes the dashboard.
 type InspectorConfig struct {
@@ -47,9 +46,9 @@ type InspectorConfig struct {
 	CSRF          CSRF
 	Now           func() time.Time
 	PublicBaseURL string
-	// Live feeds GET /inspector/live: the caller runs it and sends it
-	// LiveChanged on every change. Without it the stream is not found
-	// and the page refreshes itself every 10 s.
+	// Live feeds GET /inspector/live: the caller runs it and calls
+	// Changed on every change. Without it the stream is not found and
+	// the page refreshes itself every 10 s.
 	Live *live.Fanout
 }
 
@@ -60,6 +59,7 @@ type Inspector struct {
 	cfg   InspectorConfig
 	log   *slog.Logger
 	store InspectorStore
+	share liveShare // with a Live feed: the live screen's data per scope and change
 }
 
 // NewInspector builds the dashboard over store.
@@ -113,7 +113,14 @@ func (p *Inspector) handle(c *fiber.Ctx, fn func(u *auth.User, l *inspectorLayou
 // 10 s without JavaScript; with it, the stream reloads it on each change.
 func (p *Inspector) LivePage(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
-		lv, err := p.store.Live(c.UserContext(), u.Districts)
+		load := func(ctx context.Context) (inspector.Live, error) { return p.store.Live(ctx, u.Districts) }
+		var lv inspector.Live
+		var err error
+		if p.cfg.Live != nil { // changes are notified: share loads between screens
+			lv, err = p.share.get(c.UserContext(), u.Districts, p.cfg.Now(), load)
+		} else {
+			lv, err = load(c.UserContext())
+		}
 		if err != nil {
 			return err
 		}
@@ -122,8 +129,19 @@ func (p *Inspector) LivePage(c *fiber.Ctx) error {
 	})
 }
 
+// Changed tells the dashboard that what the live screen shows changed
+// (a lift_changed or report_trapped notification, or the hub reconnected
+// and notes may be lost): the next load of each scope reads the store
+// afresh, and every open screen is told to reload.
+func (p *Inspector) Changed() {
+	p.share.changed()
+	if p.cfg.Live != nil {
+		p.cfg.Live.Send(liveChanged)
+	}
+}
+
 // LiveStream is GET /inspector/live: a "changed" event on every change
-// to a lift or a trapped report (LiveChanged), written once for all open
+// to a lift or a trapped report (Changed), written once for all open
 // screens. The events carry no data about lifts, so the stream needs no
 // district filter: the page it reloads is filtered.
 func (p *Inspector) LiveStream(c *fiber.Ctx) error {

@@ -209,14 +209,13 @@ func liveInspectorServer(t *testing.T, f *portalFixture, scores *postgres.ScoreS
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(ctx) }()
 	feed := &live.Fanout{Heartbeat: time.Second}
-	feedDone := make(chan error, 2)
-	go func() { feedDone <- feed.Run(ctx) }()
-	changed := func() { feed.Send(web.LiveChanged) }
-	go func() {
-		feedDone <- hub.Listen(ctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped}, func(_, _ string) { changed() }, changed)
-	}()
 	d := web.NewInspector(web.InspectorConfig{Log: noLogs, CSRF: web.NewCSRF(portalKey), Live: feed},
 		postgres.NewInspectorStore(f.db, scores, 5*time.Minute))
+	feedDone := make(chan error, 2)
+	go func() { feedDone <- feed.Run(ctx) }()
+	go func() {
+		feedDone <- hub.Listen(ctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped}, func(_, _ string) { d.Changed() }, d.Changed)
+	}()
 	srv := api.New(api.Deps{Log: noLogs, Inspector: d, Auth: sessions{"si": {Name: "insp", Role: auth.RoleInspector}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -216,8 +216,8 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	g.Go(func() error { return hub.Run(gctx) })
 	g.Go(func() error { return inspectorLive.Run(gctx) })
 	g.Go(func() error {
-		changed := func() { inspectorLive.Send(web.LiveChanged) }
-		return hub.Listen(gctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped}, func(_, _ string) { changed() }, changed)
+		return hub.Listen(gctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped},
+			func(_, _ string) { inspectorDash.Changed() }, inspectorDash.Changed)
 	})
 	// Trapped-passenger alerts: every instance runs a sender; the outbox in
 	// PostgreSQL gives each delivery to one of them.
