@@ -219,6 +219,10 @@ func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 			onScreen.Sub(published).Round(time.Millisecond), onScreen.Sub(commit).Round(time.Millisecond),
 			got.at.Sub(commit).Round(time.Millisecond), commit.Sub(published).Round(time.Millisecond))
 
+		var stored int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE lift_code = $1 AND code = 11 AND cleared_at IS NULL`, lift1).Scan(&stored); err != nil || stored != 1 {
+			t.Errorf("ingest stored %d open code 11 events on lift 1 (%v), want 1", stored, err)
+		}
 		seven := 7
 		checkAlert(t, got.Alert, alert.Alert{Incident: iotIncident, Firm: firmA, Lift: lift1, Address: "世纪大道 100 号 1 号楼 1 梯",
 			Floor: &seven, RaisedAt: raised, Source: alert.SourceIoT, URL: base + "/firm/incidents/" + iotIncident})
