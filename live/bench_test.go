@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,14 +29,24 @@ import (
 )
 
 // BenchmarkConcurrentStreams holds LIFTTRUST_SSE_STREAMS (default 1,000,
-// at most 19,000) live streams on one server, each a subscriber of one
-// notification hub (one LISTEN connection), and reports the memory each
-// costs beside the floor (a bare TCP connection parked in a goroutine,
-// measured in the same run), and the time from a NOTIFY's commit until
-// every stream's client has the event. The clients run in a child process
-// (this test binary again, TestStreamClientProcess), so the memory
-// measured here is the server's alone and each process stays under its
-// open-file limit. Everything is on 127.0.0.1; every loop is bounded.
+// at most 19,000) live streams on one server fed by one notification hub
+// (one LISTEN connection), and reports the memory each costs beside the
+// floor (a bare TCP connection parked in a goroutine, measured in the
+// same run), and the time from a NOTIFY's commit until every stream's
+// client has the event beside the floor (the same bytes written straight
+// to every bare connection, one writer per core). Two ways to feed the
+// streams are measured in the same run:
+//
+//   - per-stream: each stream its own hub subscription, goroutine and
+//     encoding (live.Serve, for events that differ per client);
+//   - fanout: one hub subscription, each event encoded once and written
+//     to every stream by a writer per core (live.Fanout, as serve feeds
+//     the inspectors' live screen).
+//
+// The clients run in a child process (this test binary again,
+// TestStreamClientProcess), so the memory measured here is the server's
+// alone and each process stays under its open-file limit. Everything is
+// on 127.0.0.1; every loop is bounded.
 //
 //	LIFTTRUST_SSE_STREAMS=10000 go test -run '^$' -bench ConcurrentStreams -benchtime 1x ./live
 func BenchmarkConcurrentStreams(b *testing.B) {
@@ -51,21 +62,43 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	hubDone := make(chan struct{})
 	go func() { _ = hub.Run(ctx); close(hubDone) }()
 	defer func() { cancel(); <-hubDone }()
+	b.Run("per-stream", func(b *testing.B) { benchStreams(b, db, hub, n, sseServer) })
+	b.Run("fanout", func(b *testing.B) { benchStreams(b, db, hub, n, fanoutBenchServer) })
+}
 
+// benchStreams is one way of feeding the streams, with its floor.
+func benchStreams(b *testing.B, db *postgres.DB, hub *postgres.Hub, n int, server func(*testing.B, *postgres.Hub, chan struct{}) string) {
+	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		heap0, rss0 := memory()
 		g0 := runtime.NumGoroutine()
-		floorClient := startClients(b, bareServer(b), n)
+		bare := bareServer(b)
+		floorClient := startClients(b, bare.addr, n)
 		heap1, rss1 := memory()
 		if more := runtime.NumGoroutine() - g0; more < n {
 			b.Fatalf("bare server holds %d goroutines for %d connections", more, n)
 		}
-		floorClient.quit()
 		floor := float64(heap1-heap0) / float64(n)
 		floorRSS := float64(int64(rss1)-int64(rss0)) / float64(n)
+		// The latency floor: the same bytes written to every connection
+		// straight from the sending goroutines (one per core), with no
+		// database, hub or stream in between.
+		for r := 0; r < 3; r++ {
+			payload := fmt.Sprintf("round-%d-%d", r, time.Now().UnixNano())
+			at := time.Now()
+			bare.broadcast([]byte("data: " + payload + "\n\n"))
+			floorClient.send(b, fmt.Sprintf("round %s %d", payload, at.UnixNano()))
+			floorClient.expect(b, "read")
+		}
+		var f50, f99, fworst time.Duration
+		floorClient.send(b, "stats")
+		if _, err := fmt.Sscanf(floorClient.expect(b, "stats"), "stats %d %d %d", &f50, &f99, &fworst); err != nil {
+			b.Fatal(err)
+		}
+		floorClient.quit()
 
 		done := make(chan struct{})
-		addr := sseServer(b, hub, done)
+		addr := server(b, hub, done)
 		heap0, rss0 = memory()
 		client := startClients(b, addr, n)
 		heap1, rss1 = memory()
@@ -95,9 +128,11 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+		b.ReportMetric(float64(f99.Microseconds())/1000, "bare-p99-ms")
+		b.ReportMetric(float64(p99)/float64(max(f99, 1)), "p99-x-bare")
 		b.Logf("%d streams: %.0f B each (Go heap+stacks; RSS %.0f B) = %.0f MB for all; a bare parked connection %.0f B (RSS %.0f B); "+
-			"NOTIFY commit to each client, 3 rounds: p50 %s, p99 %s, max %s",
-			n, perStream, rssPerStream, perStream*float64(n)/1e6, floor, floorRSS, p50, p99, worst)
+			"NOTIFY commit to each client, 3 rounds: p50 %s, p99 %s, max %s; bare write to each client: p50 %s, p99 %s, max %s",
+			n, perStream, rssPerStream, perStream*float64(n)/1e6, floor, floorRSS, p50, p99, worst, f50, f99, fworst)
 	}
 }
 
@@ -113,14 +148,22 @@ func raiseFileLimit(tb testing.TB, need int) {
 	}
 }
 
-// bareServer accepts connections and parks a goroutine on each: the floor
-// any server with a goroutine per connection pays.
-func bareServer(b *testing.B) string {
+// bareConns is the floor server: it accepts connections and parks a
+// goroutine on each (the memory any server with a goroutine per
+// connection pays), and can write the same bytes to all of them.
+type bareConns struct {
+	addr  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func bareServer(b *testing.B) *bareConns {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { ln.Close() })
+	s := &bareConns{addr: ln.Addr().String()}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -129,6 +172,9 @@ func bareServer(b *testing.B) string {
 			}
 			go func() {
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n"))
+				s.mu.Lock()
+				s.conns = append(s.conns, c)
+				s.mu.Unlock()
 				var one [1]byte // read the request, then park until the client goes
 				for {
 					if _, err := c.Read(one[:]); err != nil {
@@ -139,7 +185,26 @@ func bareServer(b *testing.B) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return s
+}
+
+// broadcast writes p to every connection, one writer per core.
+func (s *bareConns) broadcast(p []byte) {
+	s.mu.Lock()
+	conns := s.conns
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	w := runtime.GOMAXPROCS(0)
+	for i := 0; i < w; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := i; j < len(conns); j += w {
+				_, _ = conns[j].Write(p)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sseServer is a Fiber app configured like api's (15 s read and write
@@ -167,6 +232,31 @@ func sseServer(b *testing.B, hub *postgres.Hub, done chan struct{}) string {
 	}
 	go func() { _ = app.Listener(ln) }()
 	b.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+	return ln.Addr().String()
+}
+
+// fanoutBenchServer is sseServer with the streams fed as serve feeds the
+// live screen: one hub subscription, its notes sent to a live.Fanout.
+func fanoutBenchServer(b *testing.B, hub *postgres.Hub, done chan struct{}) string {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadTimeout: 15 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second})
+	f := &live.Fanout{}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-done; cancel() }()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = f.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		_ = hub.Listen(ctx, []string{"bench_live"}, func(_, payload string) { f.Send(live.Event{Name: "note", Data: []byte(payload)}) },
+			func() { f.Send(live.ReloadEvent) })
+	}()
+	app.Get("/live", func(c *fiber.Ctx) error { return f.Serve(c, nil, nil) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	b.Cleanup(func() { cancel(); wg.Wait(); _ = app.ShutdownWithTimeout(5 * time.Second) })
 	return ln.Addr().String()
 }
 

@@ -4,12 +4,18 @@
 // request deadline and the server's write timeout, with a heartbeat that
 // keeps proxies from closing it and finds clients that are gone.
 //
+// A stream is fed one of two ways: Fanout writes the same events to every
+// stream attached to it (encoded once, written by a writer per core: the
+// inspectors' dashboard), Serve feeds each stream from its own channel
+// (events that differ per client).
+//
 // The server must let a stream route through without the 10 s request
-// context (a stream never uses c.UserContext) and must pass the server's
-// own lifetime as Streamer.Done, so that shutdown ends the streams before
-// waiting for open connections. The 15 s write timeout needs nothing from
-// the server: the stream moves the connection's write deadline forward
-// before every write (docs/architecture.md, "Live screens").
+// context (a stream never uses c.UserContext) and must end the streams
+// when it shuts down (Streamer.Done closed, or Fanout.Run's context
+// cancelled): fasthttp's shutdown does not wait for hijacked connections.
+// The 15 s write timeout needs nothing from the server: the stream moves
+// the connection's write deadline forward before every write
+// (docs/architecture.md, "Live screens").
 package live
 
 import (

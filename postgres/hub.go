@@ -378,31 +378,3 @@ func (h *Hub) Listen(ctx context.Context, channels []string, fn func(channel, pa
 		}
 	}
 }
-
-// Changes is a live screen's feed (web.Changes): per call, one
-// subscription to channels whose notes are coalesced into "something
-// changed" (a buffer of one: a burst is one reload). The hub dropping the
-// subscription closes the channel, and the screen reloads. The wait for
-// the LISTEN is bounded to 5 s, so a request never hangs on a
-// disconnected hub.
-func (h *Hub) Changes(channels ...string) func(ctx context.Context) (<-chan struct{}, func(), error) {
-	return func(ctx context.Context) (<-chan struct{}, func(), error) {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		sub, err := h.Subscribe(sctx, 64, channels...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("subscribe %v: %w", channels, err)
-		}
-		out := make(chan struct{}, 1)
-		go func() { // ends when the subscription does (Close or dropped)
-			defer close(out)
-			for range sub.C() {
-				select {
-				case out <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		return out, sub.Close, nil
-	}
-}

@@ -82,7 +82,7 @@ say "go test -race"
 LIFTTRUST_BROWSER_TESTS=skip go test -race -count=1 -p 2 -timeout 20m ./...
 
 say "browser tests (Chromium, axe-core)"
-go test -count=1 -timeout 20m -run 'Browser' ./web/...
+go test -count=1 -timeout 20m -run 'Browser' ./web/... ./cmd/lifttrust
 
 say "ingest acceptance at full scale (100,000 QoS 1 messages each, no race detector)"
 # Under -race the ingest tests send 20,000 messages to stay fast; the

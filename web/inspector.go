@@ -49,11 +49,11 @@ type InspectorStore interface {
 	DeadLetters(ctx context.Context, districts []string, max int) (inspector.DeadLetters, error)
 }
 
-// Changes subscribes to the notifications that change the live screen
-// (lift_changed, report_trapped): each one arrives on the channel, which
-// is closed when the subscription is dropped (too slow, or the hub
-// reconnected: the page must reload). stop releases it.
-type Changes func(ctx context.Context) (events <-chan struct{}, stop func(), err error)
+// liveChanged is the live screen's one event (Changed sends it): the page
+// reloads itself. It carries nothing about lifts, so every inspector's
+// stream gets the same bytes; the page it reloads is filtered by the
+// inspector's districts.
+var liveChanged = live.Event{Name: "changed", Data: []byte("1")}
 
 // InspectorConfig tunes the dashboard.
 type InspectorConfig struct {
@@ -61,10 +61,10 @@ type InspectorConfig struct {
 	CSRF          CSRF
 	Now           func() time.Time
 	PublicBaseURL string
-	// Changes and Streamer feed GET /inspector/live; without them the
-	// stream is not found and the page refreshes itself every 10 s.
-	Changes  Changes
-	Streamer *live.Streamer
+	// Live feeds GET /inspector/live: the caller runs it and calls
+	// Changed on every change. Without it the stream is not found and
+	// the page refreshes itself every 10 s.
+	Live *live.Fanout
 }
 
 // Inspector is the inspectors' dashboard (/inspector). The route table
@@ -74,6 +74,7 @@ type Inspector struct {
 	cfg   InspectorConfig
 	log   *slog.Logger
 	store InspectorStore
+	share liveShare // with a Live feed: the live screen's data per scope and change
 }
 
 // NewInspector builds the dashboard over store.
@@ -127,36 +128,45 @@ func (p *Inspector) handle(c *fiber.Ctx, fn func(u *auth.User, l *inspectorLayou
 // 10 s without JavaScript; with it, the stream reloads it on each change.
 func (p *Inspector) LivePage(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
-		lv, err := p.store.Live(c.UserContext(), u.Districts)
+		load := func(ctx context.Context) (inspector.Live, error) { return p.store.Live(ctx, u.Districts) }
+		var lv inspector.Live
+		var err error
+		if p.cfg.Live != nil { // changes are notified: share loads between screens
+			lv, err = p.share.get(c.UserContext(), u.Districts, p.cfg.Now(), load)
+		} else {
+			lv, err = load(c.UserContext())
+		}
 		if err != nil {
 			return err
 		}
-		l.Title, l.Nav, l.Refresh, l.Live = l.T("nav_live"), "live", true, p.cfg.Changes != nil && p.cfg.Streamer != nil
+		l.Title, l.Nav, l.Refresh, l.Live = l.T("nav_live"), "live", true, p.cfg.Live != nil
 		return p.send(c, fiber.StatusOK, "inspector_live", &inspectorLivePage{inspectorLayout: *l, L: lv})
 	})
 }
 
+// Changed tells the dashboard that what the live screen shows changed
+// (a lift_changed or report_trapped notification, or the hub reconnected
+// and notes may be lost): the next load of each scope reads the store
+// afresh, and every open screen is told to reload.
+func (p *Inspector) Changed() {
+	p.share.changed()
+	if p.cfg.Live != nil {
+		p.cfg.Live.Send(liveChanged)
+	}
+}
+
 // LiveStream is GET /inspector/live: a "changed" event on every change
-// to a lift or a trapped report, then "reload" when the subscription ends.
-// The events carry no data about lifts, so the stream needs no district
-// filter: the page it reloads is filtered.
+// to a lift or a trapped report (Changed), written once for all open
+// screens. The events carry no data about lifts, so the stream needs no
+// district filter: the page it reloads is filtered.
 func (p *Inspector) LiveStream(c *fiber.Ctx) error {
 	if _, err := inspectorUser(c); err != nil {
 		return err
 	}
-	if p.cfg.Changes == nil || p.cfg.Streamer == nil {
+	if p.cfg.Live == nil {
 		return lifttrust.ErrNotFound
 	}
-	// The subscription outlives the request: not the request's context.
-	ctx, cancel := context.WithCancel(context.Background())
-	events, stop, err := p.cfg.Changes(ctx)
-	if err != nil {
-		cancel()
-		return err
-	}
-	changed := live.Event{Name: "changed", Data: []byte("1")}
-	return live.Serve(p.cfg.Streamer, c, nil, events, func(struct{}) (live.Event, bool) { return changed, true },
-		func() { stop(); cancel() })
+	return p.cfg.Live.Serve(c, nil, nil)
 }
 
 // Queues shows the work lists (GET /inspector/queues): overdue

@@ -248,10 +248,14 @@ func liveInspectorServer(t *testing.T, f *portalFixture, scores *postgres.ScoreS
 	hub := postgres.NewHub(f.db, noLogs)
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(ctx) }()
-	d := web.NewInspector(web.InspectorConfig{Log: noLogs, CSRF: web.NewCSRF(portalKey),
-		Changes:  hub.Changes(postgres.ChanLiftChanged, postgres.ChanReportTrapped),
-		Streamer: &live.Streamer{Heartbeat: time.Second, Done: ctx.Done()}},
+	feed := &live.Fanout{Heartbeat: time.Second}
+	d := web.NewInspector(web.InspectorConfig{Log: noLogs, CSRF: web.NewCSRF(portalKey), Live: feed},
 		postgres.NewInspectorStore(f.db, scores, 5*time.Minute))
+	feedDone := make(chan error, 2)
+	go func() { feedDone <- feed.Run(ctx) }()
+	go func() {
+		feedDone <- hub.Listen(ctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped}, func(_, _ string) { d.Changed() }, d.Changed)
+	}()
 	srv := api.New(api.Deps{Log: noLogs, Inspector: d, Auth: sessions{"si": {Name: "insp", Role: auth.RoleInspector}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -259,7 +263,7 @@ func liveInspectorServer(t *testing.T, f *portalFixture, scores *postgres.ScoreS
 	}
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-srvDone; <-hubDone })
+	t.Cleanup(func() { cancel(); <-srvDone; <-feedDone; <-feedDone; <-hubDone })
 	return ln
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 
 	"golang.org/x/sync/errgroup"
 
@@ -18,12 +19,14 @@ type alerts struct {
 }
 
 // newAlerter builds the alert sender from the configuration.
-func (e *env) newAlerter(db *postgres.DB, mqttURL, username, password string) *alerts {
+// webhooks posts the firms' webhooks (nil: the sender's default client).
+func (e *env) newAlerter(db *postgres.DB, mqttURL, username, password string, webhooks *http.Client) *alerts {
 	log := e.log
 	pub := alerter.NewMQTT(mqttURL, username, password, e.cfg.MQTTClientID+"-alerts", log)
 	return &alerts{pub: pub, sender: alerter.New(alerter.Config{
 		Store:       postgres.NewAlertStore(db),
 		Publisher:   pub,
+		HTTP:        webhooks,
 		BaseURL:     e.cfg.PublicBaseURL,
 		TopicPrefix: e.cfg.MQTTTopicPrefix,
 		Log:         log,

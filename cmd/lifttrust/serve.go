@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,8 +31,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *demo {
-		*migrate = true
+	return serve(ctx, e, serveOptions{migrate: *migrate || *demo, demo: *demo})
+}
+
+// serveOptions are serve's flags and the few things a test of the whole
+// wiring chooses (cmd/lifttrust/live_browser_test.go runs serve in
+// process, on free ports, as a real deployment wires it).
+type serveOptions struct {
+	migrate, demo bool
+	// brokerAddr is where the embedded broker listens when MQTT_URL is
+	// unset (default 127.0.0.1:1883; a free port when that is taken).
+	brokerAddr string
+	// listener, when set, serves HTTP instead of listening on HTTP_ADDR.
+	listener net.Listener
+	// webhookClient posts the firms' alert webhooks (nil: the alert
+	// sender's own, trusting the system's certificate authorities).
+	webhookClient *http.Client
+	// started, when set, is told the broker's URL once every part is
+	// built, just before they run.
+	started func(brokerURL string)
+}
+
+// serve is the serve command after its flags are parsed.
+func serve(ctx context.Context, e *env, o serveOptions) error {
+	if o.brokerAddr == "" {
+		o.brokerAddr = "127.0.0.1:1883"
 	}
 	if err := e.cfg.EnsureSecret(); err != nil {
 		return err
@@ -42,7 +67,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	if *migrate {
+	if o.migrate {
 		from, to, err := db.Migrate(ctx)
 		if err != nil {
 			return err
@@ -54,7 +79,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
-	if *demo { // idempotent: a no-op once the demo fleet is loaded
+	if o.demo { // idempotent: a no-op once the demo fleet is loaded
 		pw, source, err := e.demoPassword()
 		if err != nil {
 			return err
@@ -87,7 +112,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if mqttUser, mqttPass, err = issueService(ctx, users, "embedded-ingest"); err != nil {
 			return err
 		}
-		if *demo {
+		if o.demo {
 			if simUser, simPass, err = issueService(ctx, users, "demo-simulator"); err != nil {
 				return err
 			}
@@ -96,7 +121,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if err := auth.Load(ctx); err != nil {
 			return err
 		}
-		b, err := localenv.NewBroker("127.0.0.1:1883", true, e.log.With("component", "broker"), auth)
+		b, err := localenv.NewBroker(o.brokerAddr, true, e.log.With("component", "broker"), auth)
 		if err != nil {
 			return err
 		}
@@ -129,13 +154,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		PublicBaseURL: e.cfg.PublicBaseURL,
 		CSRF:          web.NewCSRF(e.cfg.Secret),
 	}, postgres.NewPortalStore(db, postgres.NewScoreStore(db)))
+	// Every open live screen hangs on one feed: each change is one event,
+	// encoded once and written to all of them (docs/benchmarks.md, "Live
+	// streams"); Run below ends the streams when the server shuts down.
+	inspectorLive := &live.Fanout{}
 	inspectorDash := web.NewInspector(web.InspectorConfig{
 		Log:           e.log,
 		PublicBaseURL: e.cfg.PublicBaseURL,
 		CSRF:          web.NewCSRF(e.cfg.Secret),
-		Changes:       hub.Changes(postgres.ChanLiftChanged, postgres.ChanReportTrapped),
-		// Streams end when the server begins to shut down.
-		Streamer: &live.Streamer{Done: ctx.Done()},
+		Live:          inspectorLive,
 	}, postgres.NewInspectorStore(db, postgres.NewScoreStore(db), e.cfg.OfflineAfter))
 	reports := postgres.NewReportStore(db)
 	openStore := postgres.NewOpenDataStore(db)
@@ -180,14 +207,27 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Open:      openData,
 	})
 
-	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)
+	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass, o.webhookClient)
+	if o.started != nil {
+		o.started(mqttURL)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return hub.Run(gctx) })
+	g.Go(func() error { return inspectorLive.Run(gctx) })
+	g.Go(func() error {
+		return hub.Listen(gctx, []string{postgres.ChanLiftChanged, postgres.ChanReportTrapped},
+			func(_, _ string) { inspectorDash.Changed() }, inspectorDash.Changed)
+	})
 	// Trapped-passenger alerts: every instance runs a sender; the outbox in
 	// PostgreSQL gives each delivery to one of them.
 	g.Go(func() error { return alerts.Run(gctx) })
-	g.Go(func() error { return srv.Run(gctx, e.cfg.HTTPAddr) })
+	g.Go(func() error {
+		if o.listener != nil {
+			return srv.Serve(gctx, o.listener)
+		}
+		return srv.Run(gctx, e.cfg.HTTPAddr)
+	})
 	// The public view loads in the background; until it has, pages fall
 	// back to one lift's queries on demand.
 	g.Go(func() error { return pages.Run(gctx) })
@@ -202,7 +242,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sched := e.newScheduler(db)
 	sched.Observe = observeScoring
 	g.Go(func() error { return sched.Run(gctx) })
-	if *demo { // the demo fleet plays live, so the dashboard moves at once
+	if o.demo { // the demo fleet plays live, so the dashboard moves at once
 		g.Go(func() error { return e.runDemoSimulator(gctx, db, mqttURL, simUser, simPass) })
 	}
 	fmt.Fprintf(e.stdout, "LiftTrust serving on %s (health %s/healthz, readiness %s/readyz)\n", e.cfg.HTTPAddr, e.cfg.PublicBaseURL, e.cfg.PublicBaseURL)

@@ -80,8 +80,8 @@ var rows = []row{
 	{"scoring: full rescore, peak RSS", m("scorerss", "lifttrust score maxrss_bytes"), goalOnly(1.5e9, "maxrss_bytes"), "goal 1.5 GB", cost, "< 1.5 GB"},
 	{"pages: `/e/{code}` warm req/s", m("pages", ""), m("pages", ""), "missing: needs wrk and the city view in the harness (web.TestWrkCityFleet reproduces it by hand)", rate, "≥ 50 %"},
 	{"open data: streaming memory", m("opendata", ""), m("opendata", ""), "missing: benchmark not merged yet", cost, ""},
-	{"SSE: heap + stacks per stream held", m("sse", "BenchmarkConcurrentStreams B/stream"), m("sse", "BenchmarkConcurrentStreams B/bare-conn"), "a bare parked TCP connection, same run", cost, "10,000 streams < 200 MB"},
-	{"SSE: event to every screen, p99", m("sse", "BenchmarkConcurrentStreams p99-ms"), goalOnly(2000, "p99-ms"), "goal 2 s", cost, "< 2 s"},
+	{"SSE: heap + stacks per stream held", m("sse", "BenchmarkConcurrentStreams/fanout B/stream"), m("sse", "BenchmarkConcurrentStreams/fanout B/bare-conn"), "a bare parked TCP connection, same run", cost, "10,000 streams < 200 MB"},
+	{"SSE: event to every screen, p99", m("sse", "BenchmarkConcurrentStreams/fanout p99-ms"), m("sse", "BenchmarkConcurrentStreams/fanout bare-p99-ms"), "the same bytes written to every bare connection, same run", cost, "< 2 s"},
 	{"alerts: trapped report committed → MQTT alert, p50", m("alert", "BenchmarkCommitToAlert p50-ms"), m("alert", "BenchmarkCommitToAlert bare-mqtt-p50-ms"), "bare QoS 1 publish → receipt, same broker", cost, "< 1 s"},
 	{"serve: peak RSS under load", m("servers", ""), m("servers", ""), "missing: needs the load of the pages row", cost, ""},
 }
@@ -100,7 +100,9 @@ var jobs = map[string]job{
 		return h.goBench(ctx, "./qrcodes", "^Benchmark(Encode|Labels)", h.pick("1x", "3x"))
 	},
 	"sse": func(h *harness, ctx context.Context) (map[string]float64, error) {
-		return h.goBench(ctx, "./live", "^BenchmarkConcurrentStreams$", "1x", "LIFTTRUST_SSE_STREAMS="+h.pick("1000", "10000"))
+		// The fanout is what serve runs for the live screen; the
+		// per-stream way is measured by hand (docs/benchmarks.md).
+		return h.goBench(ctx, "./live", "^BenchmarkConcurrentStreams$/^fanout$", "1x", "LIFTTRUST_SSE_STREAMS="+h.pick("1000", "10000"))
 	},
 	"alert": func(h *harness, ctx context.Context) (map[string]float64, error) {
 		return h.goBench(ctx, "./alerter", "^BenchmarkCommitToAlert$", "1x")
