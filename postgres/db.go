@@ -149,3 +149,18 @@ func (db *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool,
 		conn.Release()
 	}, true, nil
 }
+
+// each runs q and calls fn per row, closing the rows on every path.
+func (db *DB) each(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return MapErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return MapErr(rows.Err())
+}

@@ -27,17 +27,13 @@ const inDistricts = `(cardinality($1::text[]) = 0 OR l.district_code = ANY($1))`
 
 func (s *InspectorStore) portal() *PortalStore { return &PortalStore{db: s.db, scores: s.scores} }
 
-func (s *InspectorStore) each(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
-	return s.portal().each(ctx, q, args, fn)
-}
-
 // Firms ranks every firm by its current score (its latest finished run),
 // best first; ties share a rank, provisional scores are not ranked (as
 // on the firm's own overview). Firms are city-wide, so the ranking is the
 // same for every inspector.
 func (s *InspectorStore) Firms(ctx context.Context) ([]inspector.FirmRank, error) {
 	var out []inspector.FirmRank
-	err := s.each(ctx, `
+	err := s.db.each(ctx, `
 		WITH cur AS (
 		    SELECT DISTINCT ON (s.firm_uscc) s.firm_uscc, s.score, s.grade, s.provisional, r.period_end
 		      FROM scores s JOIN score_runs r ON r.id = s.run_id
@@ -100,7 +96,7 @@ func (s *InspectorStore) FirmEvidence(ctx context.Context, ds []string, uscc str
 		where += fmt.Sprintf(" AND (e.points, e.id) > ($%d::numeric, $%d)", len(args)-1, len(args))
 	}
 	args = append(args, f.Limit+1)
-	err = p.each(ctx, `
+	err = p.db.each(ctx, `
 		SELECT e.id, e.indicator, e.points::float8, e.record_kind, e.record_id, coalesce(e.lift_code, ''), e.occurred_at, e.detail,
 		       coalesce((SELECT a.status FROM appeals a WHERE a.firm_uscc = e.firm_uscc AND a.record_kind = e.record_kind
 		                 AND a.record_id = e.record_id ORDER BY a.id DESC LIMIT 1), '')
@@ -142,7 +138,7 @@ func (s *InspectorStore) SearchLifts(ctx context.Context, ds []string, f inspect
 	}
 	var out inspector.LiftResults
 	q := strings.TrimSpace(f.Query)
-	err := s.each(ctx, `
+	err := s.db.each(ctx, `
 		SELECT l.registration_code, l.district_code, d.name_zh, d.name_en, l.address, l.building, l.lift_no,
 		       coalesce(l.firm_uscc, ''), coalesce(f.name, ''), l.status
 		  FROM lifts l
@@ -211,7 +207,7 @@ func (s *InspectorStore) LiftState(ctx context.Context, ds []string, code string
 	since := now.AddDate(-1, 0, 0)
 
 	// Entrapments of the last 12 months and every one still open.
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT e.id, e.firm_uscc, f.name, e.source, e.occurred_at, a.notified_at, e.responded_at, e.arrived_at, e.released_at, e.false_alarm
 		  FROM entrapments e JOIN firms f ON f.uscc = e.firm_uscc
 		  LEFT JOIN alerts a ON a.entrapment_id = e.id
@@ -234,7 +230,7 @@ func (s *InspectorStore) LiftState(ctx context.Context, ds []string, code string
 	if err != nil {
 		return x, fmt.Errorf("entrapments of %s: %w", code, err)
 	}
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT id, code, raised_at, cleared_at, coalesce(cause, '') FROM events
 		 WHERE lift_code = $1 AND (raised_at >= $2 OR cleared_at IS NULL)
 		 ORDER BY raised_at DESC LIMIT 1000`, []any{code, since}, func(r pgx.Rows) error {
@@ -254,7 +250,7 @@ func (s *InspectorStore) LiftState(ctx context.Context, ds []string, code string
 	if err != nil {
 		return x, fmt.Errorf("faults of %s: %w", code, err)
 	}
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT state, started_at, ended_at FROM episodes
 		 WHERE lift_code = $1 AND state <> 'normal' AND (started_at >= $2 OR ended_at IS NULL)
 		 ORDER BY started_at DESC LIMIT 500`, []any{code, since}, func(r pgx.Rows) error {
@@ -272,7 +268,7 @@ func (s *InspectorStore) LiftState(ctx context.Context, ds []string, code string
 	}
 	var visits []portal.Visit
 	var firms []string
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT m.id, f.name, m.kind, m.started_at, m.ended_at, m.technicians, m.countersigned
 		  FROM maintenance_records m JOIN firms f ON f.uscc = m.firm_uscc
 		 WHERE m.lift_code = $1 AND m.started_at >= $2 ORDER BY m.started_at DESC LIMIT 500`, []any{code, since}, func(r pgx.Rows) error {
@@ -294,22 +290,10 @@ func (s *InspectorStore) LiftState(ctx context.Context, ds []string, code string
 		x.Visits = append(x.Visits, inspector.Visit{ID: v.ID, FirmName: firms[i], Kind: v.Kind, Start: v.Start, End: v.End,
 			Technicians: v.Technicians, Countersigned: v.Countersigned})
 	}
-	err = s.each(ctx, `
-		SELECT id, inspected_on, kind, result, next_due FROM inspections
-		 WHERE lift_code = $1 AND inspected_on >= $2::date ORDER BY inspected_on DESC LIMIT 200`, []any{code, since}, func(r pgx.Rows) error {
-		var i inspector.Inspection
-		var next *time.Time
-		if err := r.Scan(&i.ID, &i.On, &i.Kind, &i.Result, &next); err != nil {
-			return err
-		}
-		i.NextDue = deref(next)
-		x.Inspections = append(x.Inspections, i)
-		return nil
-	})
-	if err != nil {
-		return x, fmt.Errorf("inspections of %s: %w", code, err)
+	if x.Inspections, err = s.db.inspectionsOf(ctx, code, since); err != nil {
+		return x, err
 	}
-	err = s.each(ctx, reportDeskSelect+`
+	err = s.db.each(ctx, reportDeskSelect+`
 		 WHERE r.lift_code = $1 AND (r.created_at >= $2 OR r.status IN ('open', 'acknowledged'))
 		 ORDER BY r.created_at DESC LIMIT 500`, []any{code, since}, func(r pgx.Rows) error {
 		rep, err := scanDeskReport(r)
@@ -403,7 +387,7 @@ func (s *InspectorStore) Reports(ctx context.Context, ds []string, f inspector.R
 	}
 	args = append(args, f.Limit, max(0, f.Offset))
 	var out []inspector.Report
-	err := s.each(ctx, reportDeskSelect+` WHERE `+where+`
+	err := s.db.each(ctx, reportDeskSelect+` WHERE `+where+`
 		 ORDER BY r.status IN ('open', 'acknowledged') DESC, r.category = 'trapped' DESC,
 		          CASE WHEN r.status IN ('open', 'acknowledged') THEN r.created_at END ASC,
 		          r.created_at DESC, r.tracking_no
@@ -485,7 +469,7 @@ const deadLetterScope = `(cardinality($1::text[]) = 0 OR EXISTS (
 func (s *InspectorStore) DeadLetters(ctx context.Context, ds []string, max int) (inspector.DeadLetters, error) {
 	var out inspector.DeadLetters
 	ds = districts(ds)
-	err := s.each(ctx, `
+	err := s.db.each(ctx, `
 		SELECT dl.reason, dl.source, count(*), max(dl.received_at) FROM dead_letters dl
 		 WHERE `+deadLetterScope+` GROUP BY dl.reason, dl.source ORDER BY count(*) DESC, dl.reason, dl.source`, []any{ds}, func(r pgx.Rows) error {
 		var c inspector.DeadLetterCount
@@ -506,7 +490,7 @@ func (s *InspectorStore) DeadLetters(ctx context.Context, ds []string, max int) 
 		n := int64(max)
 		limit = &n
 	}
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT dl.id, dl.received_at, dl.source, dl.topic, dl.reason, dl.detail, dl.payload_size, dl.retained FROM dead_letters dl
 		 WHERE `+deadLetterScope+` ORDER BY dl.received_at DESC, dl.id DESC LIMIT $2`, []any{ds, limit}, func(r pgx.Rows) error {
 		var d inspector.DeadLetter

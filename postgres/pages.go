@@ -90,7 +90,7 @@ func (s *PageStore) LoadLifts(ctx context.Context, codes []string) (lifts []*vie
 	}
 
 	// The latest visit of any kind, with the technicians' masked names.
-	err = s.each(ctx, `SELECT DISTINCT ON (m.lift_code) m.lift_code, m.started_at, m.kind,
+	err = s.db.each(ctx, `SELECT DISTINCT ON (m.lift_code) m.lift_code, m.started_at, m.kind,
 	                          coalesce((SELECT array_agg(coalesce(t.name_masked, '')) FROM unnest(m.technicians) c(no)
 	                                     LEFT JOIN technicians t ON t.certificate_no = c.no), '{}')
 	                     FROM maintenance_records m WHERE `+filter("m.lift_code")+`
@@ -114,7 +114,7 @@ func (s *PageStore) LoadLifts(ctx context.Context, codes []string) (lifts []*vie
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load last maintenance: %w", err)
 	}
-	err = s.each(ctx, `SELECT lift_code, max(started_at) FROM maintenance_records
+	err = s.db.each(ctx, `SELECT lift_code, max(started_at) FROM maintenance_records
 	                    WHERE kind <> 'repair' AND `+filter("lift_code")+` GROUP BY lift_code`, args(), func(r pgx.Rows) error {
 		var code string
 		var at time.Time
@@ -129,7 +129,7 @@ func (s *PageStore) LoadLifts(ctx context.Context, codes []string) (lifts []*vie
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load last routine maintenance: %w", err)
 	}
-	err = s.each(ctx, `SELECT DISTINCT ON (lift_code) lift_code, inspected_on, result, next_due
+	err = s.db.each(ctx, `SELECT DISTINCT ON (lift_code) lift_code, inspected_on, result, next_due
 	                     FROM inspections WHERE kind = 'periodic' AND `+filter("lift_code")+`
 	                    ORDER BY lift_code, inspected_on DESC, received_at DESC`, args(), func(r pgx.Rows) error {
 		var code string
@@ -149,7 +149,7 @@ func (s *PageStore) LoadLifts(ctx context.Context, codes []string) (lifts []*vie
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load last inspection: %w", err)
 	}
-	err = s.each(ctx, `SELECT lift_code, code, raised_at FROM events
+	err = s.db.each(ctx, `SELECT lift_code, code, raised_at FROM events
 	                    WHERE cleared_at IS NULL AND `+filter("lift_code")+` ORDER BY lift_code, raised_at`, args(), func(r pgx.Rows) error {
 		var code string
 		var f view.Fault
@@ -166,7 +166,7 @@ func (s *PageStore) LoadLifts(ctx context.Context, codes []string) (lifts []*vie
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load open faults: %w", err)
 	}
-	err = s.each(ctx, `SELECT lift_code, min(occurred_at) FROM entrapments
+	err = s.db.each(ctx, `SELECT lift_code, min(occurred_at) FROM entrapments
 	                    WHERE released_at IS NULL AND NOT false_alarm AND `+filter("lift_code")+` GROUP BY lift_code`, args(), func(r pgx.Rows) error {
 		var code string
 		var at time.Time
@@ -209,7 +209,7 @@ func (s *PageStore) LoadFirms(ctx context.Context, usccs []string) (firms []*vie
 		args = []any{usccs}
 	}
 	byUSCC := map[string]*view.Firm{}
-	err = s.each(ctx, `SELECT f.uscc, f.name, f.name_en, f.duty_phone,
+	err = s.db.each(ctx, `SELECT f.uscc, f.name, f.name_en, f.duty_phone,
 	                          (SELECT count(*) FROM lifts l WHERE l.firm_uscc = f.uscc AND l.status <> 'scrapped')
 	                     FROM firms f WHERE `+filter("f.uscc"), args, func(r pgx.Rows) error {
 		f := &view.Firm{}
@@ -231,7 +231,7 @@ func (s *PageStore) LoadFirms(ctx context.Context, usccs []string) (firms []*vie
 	// firm's current score, with the rule of scoring.Rank (no veto first,
 	// then by score; equal scores share a rank), and n is the number of
 	// firms so ranked.
-	err = s.each(ctx, `WITH cur AS (
+	err = s.db.each(ctx, `WITH cur AS (
 	                       SELECT DISTINCT ON (sc.firm_uscc) sc.firm_uscc, sc.run_id, sc.score, cardinality(sc.vetoes) > 0 AS vetoed
 	                         FROM scores sc JOIN score_runs r ON r.id = sc.run_id
 	                        WHERE r.finished_at IS NOT NULL
@@ -260,7 +260,7 @@ func (s *PageStore) LoadFirms(ctx context.Context, usccs []string) (firms []*vie
 	if err != nil {
 		return nil, nil, fmt.Errorf("load latest scores: %w", err)
 	}
-	err = s.each(ctx, `SELECT DISTINCT ON (sc.firm_uscc, date_trunc('month', r.period_end))
+	err = s.db.each(ctx, `SELECT DISTINCT ON (sc.firm_uscc, date_trunc('month', r.period_end))
 	                          sc.firm_uscc, date_trunc('month', r.period_end)::date, sc.score::float8, sc.grade
 	                     FROM scores sc JOIN score_runs r ON r.id = sc.run_id
 	                    WHERE r.finished_at IS NOT NULL
@@ -349,7 +349,7 @@ func sortDimensions(ds []view.Dimension) {
 func (s *PageStore) HeartbeatsSince(ctx context.Context, since time.Time) (map[string]time.Time, time.Time, error) {
 	out := map[string]time.Time{}
 	newest := since
-	err := s.each(ctx, `SELECT lift_code, ts, updated_at FROM lift_status WHERE updated_at > $1`, []any{since}, func(r pgx.Rows) error {
+	err := s.db.each(ctx, `SELECT lift_code, ts, updated_at FROM lift_status WHERE updated_at > $1`, []any{since}, func(r pgx.Rows) error {
 		var code string
 		var ts, upd time.Time
 		if err := r.Scan(&code, &ts, &upd); err != nil {
@@ -494,7 +494,7 @@ func (s *PageStore) Labels(ctx context.Context, f LabelFilter, baseURL string, e
 		add("l.registration_code = $%d", f.Lift)
 	}
 	var out []qrcodes.Label
-	err := s.each(ctx, `SELECT l.registration_code, u.name, l.address, l.building, l.lift_no
+	err := s.db.each(ctx, `SELECT l.registration_code, u.name, l.address, l.building, l.lift_no
 	                      FROM lifts l JOIN use_units u ON u.uscc = l.use_unit_uscc
 	                     WHERE `+strings.Join(where, " AND ")+` ORDER BY l.registration_code`, args, func(r pgx.Rows) error {
 		var lb qrcodes.Label
@@ -512,19 +512,4 @@ func (s *PageStore) Labels(ctx context.Context, f LabelFilter, baseURL string, e
 		return nil, fmt.Errorf("load labels: %w", err)
 	}
 	return out, nil
-}
-
-// each runs q and calls fn per row, closing the rows on every path.
-func (s *PageStore) each(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
-	rows, err := s.db.Pool.Query(ctx, q, args...)
-	if err != nil {
-		return MapErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return MapErr(rows.Err())
 }

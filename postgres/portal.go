@@ -33,20 +33,6 @@ func NewPortalStore(db *DB, scores *ScoreStore) *PortalStore {
 	return &PortalStore{db: db, scores: scores}
 }
 
-func (s *PortalStore) each(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
-	rows, err := s.db.Pool.Query(ctx, q, args...)
-	if err != nil {
-		return MapErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return MapErr(rows.Err())
-}
-
 // latestRun is the run of the firm's current score (0 when never scored).
 func (s *PortalStore) latestRun(ctx context.Context, uscc string) (int64, error) {
 	var id *int64
@@ -122,7 +108,7 @@ func (s *PortalStore) Overview(ctx context.Context, uscc string) (portal.Overvie
 			return o, fmt.Errorf("rank of %s: %w", uscc, MapErr(err))
 		}
 	}
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT DISTINCT ON (date_trunc('month', r.period_end)) date_trunc('month', r.period_end)::date, s.score::float8, s.grade
 		FROM scores s JOIN score_runs r ON r.id = s.run_id
 		WHERE s.firm_uscc = $1 AND r.finished_at IS NOT NULL AND r.period_end > $2::date - interval '12 months'
@@ -253,7 +239,7 @@ func (s *PortalStore) Evidence(ctx context.Context, uscc string, f portal.Eviden
 	}
 	args = append(args, f.Limit+1)
 	var pg portal.EvidencePage
-	err = s.each(ctx, `
+	err = s.db.each(ctx, `
 		SELECT e.id, e.indicator, e.points::float8, e.record_kind, e.record_id, coalesce(e.lift_code, ''), e.occurred_at, e.detail,
 		       coalesce((SELECT a.status FROM appeals a WHERE a.firm_uscc = e.firm_uscc AND a.record_kind = e.record_kind
 		                 AND a.record_id = e.record_id ORDER BY a.id DESC LIMIT 1), '')
@@ -287,7 +273,7 @@ func (s *PortalStore) ExportEvidence(ctx context.Context, uscc string, f portal.
 		return err
 	}
 	where, args := evidenceWhere(run, uscc, f)
-	return s.each(ctx, `
+	return s.db.each(ctx, `
 		SELECT e.id, e.indicator, e.points::float8, e.record_kind, e.record_id, coalesce(e.lift_code, ''), e.occurred_at
 		FROM score_evidence e WHERE `+where+` ORDER BY e.points, e.id`, args, func(r pgx.Rows) error {
 		var e portal.Evidence
@@ -397,7 +383,7 @@ func (s *PortalStore) Lifts(ctx context.Context, uscc string, f portal.LiftFilte
 	}
 	args = append(args, f.Limit, max(0, f.Offset))
 	var out []portal.Lift
-	err := s.each(ctx, liftSelect+" WHERE "+where+liftOrder(f.Sort)+
+	err := s.db.each(ctx, liftSelect+" WHERE "+where+liftOrder(f.Sort)+
 		fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)-1, len(args)), args, func(r pgx.Rows) error {
 		l, err := scanLift(r)
 		out = append(out, l)
@@ -412,7 +398,7 @@ func (s *PortalStore) Lifts(ctx context.Context, uscc string, f portal.LiftFilte
 // ExportLifts streams every lift of the filter to fn, by code.
 func (s *PortalStore) ExportLifts(ctx context.Context, uscc string, f portal.LiftFilter, fn func(portal.Lift) error) error {
 	where, args := liftWhere(uscc, f)
-	return s.each(ctx, liftSelect+" WHERE "+where+" ORDER BY l.registration_code", args, func(r pgx.Rows) error {
+	return s.db.each(ctx, liftSelect+" WHERE "+where+" ORDER BY l.registration_code", args, func(r pgx.Rows) error {
 		l, err := scanLift(r)
 		if err != nil {
 			return err
@@ -426,7 +412,7 @@ func (s *PortalStore) ExportLifts(ctx context.Context, uscc string, f portal.Lif
 func (s *PortalStore) LiftHistory(ctx context.Context, uscc, code string, now time.Time) (portal.LiftHistory, error) {
 	var h portal.LiftHistory
 	found := false
-	err := s.each(ctx, liftSelect+" WHERE l.firm_uscc = $1 AND l.registration_code = $2", []any{uscc, code}, func(r pgx.Rows) error {
+	err := s.db.each(ctx, liftSelect+" WHERE l.firm_uscc = $1 AND l.registration_code = $2", []any{uscc, code}, func(r pgx.Rows) error {
 		l, err := scanLift(r)
 		h.Lift, found = l, true
 		return err
@@ -438,7 +424,7 @@ func (s *PortalStore) LiftHistory(ctx context.Context, uscc, code string, now ti
 		return h, lifttrust.Errorf(lifttrust.ErrNotFound, "本单位没有维保此电梯 / Your firm does not maintain lift %s", code)
 	}
 	since := now.AddDate(-1, 0, 0)
-	err = s.each(ctx, `SELECT m.id, m.kind, m.started_at, m.ended_at, m.technicians, m.countersigned
+	err = s.db.each(ctx, `SELECT m.id, m.kind, m.started_at, m.ended_at, m.technicians, m.countersigned
 		FROM maintenance_records m WHERE m.lift_code = $1 AND m.firm_uscc = $2 AND m.started_at >= $3 ORDER BY m.started_at DESC`,
 		[]any{code, uscc, since}, func(r pgx.Rows) error {
 			var v portal.Visit
@@ -456,7 +442,7 @@ func (s *PortalStore) LiftHistory(ctx context.Context, uscc, code string, now ti
 	if err := s.maskTechnicians(ctx, h.Visits); err != nil {
 		return h, err
 	}
-	err = s.each(ctx, `SELECT id, code, raised_at, cleared_at, coalesce(cause, '') FROM events
+	err = s.db.each(ctx, `SELECT id, code, raised_at, cleared_at, coalesce(cause, '') FROM events
 		WHERE lift_code = $1 AND raised_at >= $2 ORDER BY raised_at DESC`, []any{code, since}, func(r pgx.Rows) error {
 		var f portal.Fault
 		var code16 int16
@@ -474,7 +460,7 @@ func (s *PortalStore) LiftHistory(ctx context.Context, uscc, code string, now ti
 	if err != nil {
 		return h, fmt.Errorf("faults of %s: %w", code, err)
 	}
-	err = s.each(ctx, `SELECT id, occurred_at, responded_at, arrived_at, released_at, false_alarm FROM entrapments
+	err = s.db.each(ctx, `SELECT id, occurred_at, responded_at, arrived_at, released_at, false_alarm FROM entrapments
 		WHERE lift_code = $1 AND firm_uscc = $2 AND occurred_at >= $3 ORDER BY occurred_at DESC`, []any{code, uscc, since}, func(r pgx.Rows) error {
 		var e portal.Entrapment
 		var resp, arr, rel *time.Time
@@ -488,21 +474,31 @@ func (s *PortalStore) LiftHistory(ctx context.Context, uscc, code string, now ti
 	if err != nil {
 		return h, fmt.Errorf("entrapments of %s: %w", code, err)
 	}
-	err = s.each(ctx, `SELECT id, inspected_on, kind, result, next_due FROM inspections
-		WHERE lift_code = $1 AND inspected_on >= $2::date ORDER BY inspected_on DESC`, []any{code, since}, func(r pgx.Rows) error {
+	if h.Inspections, err = s.db.inspectionsOf(ctx, code, since); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// inspectionsOf is a lift's inspections since a day, newest first: the
+// same list on the firm's lift page and the inspector's.
+func (db *DB) inspectionsOf(ctx context.Context, code string, since time.Time) ([]portal.Inspection, error) {
+	var is []portal.Inspection
+	err := db.each(ctx, `SELECT id, inspected_on, kind, result, next_due FROM inspections
+		WHERE lift_code = $1 AND inspected_on >= $2::date ORDER BY inspected_on DESC LIMIT 200`, []any{code, since}, func(r pgx.Rows) error {
 		var i portal.Inspection
 		var next *time.Time
 		if err := r.Scan(&i.ID, &i.On, &i.Kind, &i.Result, &next); err != nil {
 			return err
 		}
 		i.NextDue = deref(next)
-		h.Inspections = append(h.Inspections, i)
+		is = append(is, i)
 		return nil
 	})
 	if err != nil {
-		return h, fmt.Errorf("inspections of %s: %w", code, err)
+		return nil, fmt.Errorf("inspections of %s: %w", code, err)
 	}
-	return h, nil
+	return is, nil
 }
 
 // maskTechnicians replaces certificate numbers by the masked names.
@@ -515,7 +511,7 @@ func (s *PortalStore) maskTechnicians(ctx context.Context, vs []portal.Visit) er
 		return nil
 	}
 	names := map[string]string{}
-	err := s.each(ctx, `SELECT certificate_no, name_masked FROM technicians WHERE certificate_no = ANY($1)`, []any{certs}, func(r pgx.Rows) error {
+	err := s.db.each(ctx, `SELECT certificate_no, name_masked FROM technicians WHERE certificate_no = ANY($1)`, []any{certs}, func(r pgx.Rows) error {
 		var c, n string
 		if err := r.Scan(&c, &n); err != nil {
 			return err
@@ -565,7 +561,7 @@ func (s *PortalStore) Reports(ctx context.Context, uscc string, f portal.ReportF
 		return nil, 0, fmt.Errorf("count reports of %s: %w", uscc, MapErr(err))
 	}
 	var out []portal.Report
-	err := s.each(ctx, reportSelect+` WHERE r.firm_uscc = $1 AND ($2 = '' OR r.status = $2)
+	err := s.db.each(ctx, reportSelect+` WHERE r.firm_uscc = $1 AND ($2 = '' OR r.status = $2)
 		ORDER BY r.status IN ('open', 'acknowledged') DESC, r.category = 'trapped' DESC, r.created_at DESC
 		LIMIT $3 OFFSET $4`, []any{uscc, f.Status, f.Limit, max(0, f.Offset)}, func(r pgx.Rows) error {
 		p, err := scanReport(r)
@@ -580,7 +576,7 @@ func (s *PortalStore) Reports(ctx context.Context, uscc string, f portal.ReportF
 
 // ExportReports streams the firm's reports to fn, newest first.
 func (s *PortalStore) ExportReports(ctx context.Context, uscc string, fn func(portal.Report) error) error {
-	return s.each(ctx, reportSelect+` WHERE r.firm_uscc = $1 ORDER BY r.created_at DESC`, []any{uscc}, func(r pgx.Rows) error {
+	return s.db.each(ctx, reportSelect+` WHERE r.firm_uscc = $1 ORDER BY r.created_at DESC`, []any{uscc}, func(r pgx.Rows) error {
 		p, err := scanReport(r)
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -117,23 +116,7 @@ func (p *Pages) FirmsPage(c *fiber.Ctx) error {
 	pg := &firmsView{layout: p.layoutDesc(v, tr(v.lang, "firms_title"), tr(v.lang, "meta_firms")),
 		Firms: firms, Query: f.Query, GradeFilter: f.Grade, Grades: grades,
 		PageOf: trf(v.lang, "page_of", f.Page, pages, total)}
-	link := func(n int) string {
-		q := url.Values{}
-		if f.Query != "" {
-			q.Set("q", f.Query)
-		}
-		if f.Grade != "" {
-			q.Set("grade", f.Grade)
-		}
-		q.Set("page", strconv.Itoa(n))
-		return "/f?" + q.Encode()
-	}
-	if f.Page > 1 {
-		pg.PrevURL = link(f.Page - 1)
-	}
-	if f.Page < pages {
-		pg.NextURL = link(f.Page + 1)
-	}
+	pg.PrevURL, pg.NextURL = pager("/f", [][2]string{{"q", f.Query}, {"grade", f.Grade}}, f.Page, pages)
 	return p.sendPage(c, fiber.StatusOK, firmsTmpl, pg)
 }
 

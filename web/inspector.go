@@ -328,15 +328,11 @@ func (p *Inspector) DecideAppeal(c *fiber.Ctx) error {
 		}
 		reason := strings.ReplaceAll(stripControl(utils.CopyString(c.FormValue("reason"))), "\r\n", "\n")
 		if err := p.store.DecideAppeal(c.UserContext(), u.Districts, id, accept, reason, u); err != nil {
-			k := lifttrust.KindOf(err)
-			if k.Status >= 500 || k.Status == fiber.StatusNotFound {
+			status, msg, onForm := formError(err)
+			if !onForm {
 				return err
 			}
-			msg := lifttrust.Message(err)
-			if msg == "" {
-				msg = k.ZH + " / " + k.EN
-			}
-			return p.appealsPage(c, u, l, k.Status, id, msg, "")
+			return p.appealsPage(c, u, l, status, id, msg, "")
 		}
 		return c.Redirect("/inspector/appeals?decided="+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 	})

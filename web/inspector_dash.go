@@ -258,20 +258,7 @@ func (p *Inspector) reportsPage(c *fiber.Ctx, u *auth.User, l *inspectorLayout, 
 			v.Done = no
 		}
 	}
-	link := func(n int) string {
-		q := url.Values{}
-		if f.Status != "" {
-			q.Set("status", f.Status)
-		}
-		q.Set("page", strconv.Itoa(n))
-		return "/inspector/reports?" + q.Encode()
-	}
-	if page > 1 {
-		v.PrevURL = link(page - 1)
-	}
-	if page < pages {
-		v.NextURL = link(page + 1)
-	}
+	v.PrevURL, v.NextURL = pager("/inspector/reports", [][2]string{{"status", f.Status}}, page, pages)
 	return p.send(c, status, "inspector_reports", v)
 }
 
@@ -307,15 +294,11 @@ func (p *Inspector) reportAction(c *fiber.Ctx, closing bool) error {
 			act = p.store.CloseReport
 		}
 		if err := act(c.UserContext(), u.Districts, no, note, u.Actor(c.IP())); err != nil {
-			k := lifttrust.KindOf(err)
-			if k.Status >= 500 || k.Status == fiber.StatusNotFound {
+			status, msg, onForm := formError(err)
+			if !onForm {
 				return err
 			}
-			msg := lifttrust.Message(err)
-			if msg == "" {
-				msg = k.ZH + " / " + k.EN
-			}
-			return p.reportsPage(c, u, l, k.Status, no, msg, "")
+			return p.reportsPage(c, u, l, status, no, msg, "")
 		}
 		back := "/inspector/reports?done=" + no
 		if s := c.Query("status"); fleet.OneOf(s, inspector.ReportStatuses) {

@@ -6,12 +6,14 @@ import (
 	"hash/crc32"
 	"html/template"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lifttrust"
 	"lifttrust/web/view"
 )
 
@@ -223,4 +225,41 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// pager is the previous and next links of page of pages of a list at
+// path, keeping the list's filters (empty ones are left out of the URL).
+// A link is "" where there is no such page.
+func pager(path string, filters [][2]string, page, pages int) (prev, next string) {
+	link := func(n int) string {
+		q := url.Values{}
+		for _, f := range filters {
+			if f[1] != "" {
+				q.Set(f[0], f[1])
+			}
+		}
+		q.Set("page", strconv.Itoa(n))
+		return path + "?" + q.Encode()
+	}
+	if page > 1 {
+		prev = link(page - 1)
+	}
+	if page < pages {
+		next = link(page + 1)
+	}
+	return prev, next
+}
+
+// formError says whether err is the user's to correct on the form that
+// caused it (a client error other than not-found, which gets its own
+// page) and with what bilingual message.
+func formError(err error) (status int, msg string, onForm bool) {
+	k := lifttrust.KindOf(err)
+	if k.Status >= 500 || k.Status == fiber.StatusNotFound {
+		return k.Status, "", false
+	}
+	if msg = lifttrust.Message(err); msg == "" {
+		msg = k.ZH + " / " + k.EN
+	}
+	return k.Status, msg, true
 }

@@ -292,21 +292,7 @@ func (p *Portal) Lifts(c *fiber.Ctx) error {
 		l.Title, l.Nav = l.T("lifts_title"), "lifts"
 		pages := max(1, (total+f.Limit-1)/f.Limit)
 		v := &liftsPage{portalLayout: *l, Lifts: lifts, F: f, Total: total, Page: page, Pages: pages}
-		link := func(n int) string {
-			q := url.Values{}
-			if f.Query != "" {
-				q.Set("q", f.Query)
-			}
-			q.Set("sort", f.Sort)
-			q.Set("page", strconv.Itoa(n))
-			return "/firm/lifts?" + q.Encode()
-		}
-		if page > 1 {
-			v.PrevURL = link(page - 1)
-		}
-		if page < pages {
-			v.NextURL = link(page + 1)
-		}
+		v.PrevURL, v.NextURL = pager("/firm/lifts", [][2]string{{"q", f.Query}, {"sort", f.Sort}}, page, pages)
 		q := url.Values{}
 		if f.Query != "" {
 			q.Set("q", f.Query)
@@ -352,20 +338,7 @@ func (p *Portal) Reports(c *fiber.Ctx) error {
 		l.Title, l.Nav, l.CSRF = l.T("reports_title"), "reports", p.cfg.CSRF.Token(c)
 		pages := max(1, (total+f.Limit-1)/f.Limit)
 		v := &reportsPage{portalLayout: *l, Reports: rs, Status: f.Status, Statuses: reportStatuses, Page: page, Pages: pages}
-		link := func(n int) string {
-			q := url.Values{}
-			if f.Status != "" {
-				q.Set("status", f.Status)
-			}
-			q.Set("page", strconv.Itoa(n))
-			return "/firm/reports?" + q.Encode()
-		}
-		if page > 1 {
-			v.PrevURL = link(page - 1)
-		}
-		if page < pages {
-			v.NextURL = link(page + 1)
-		}
+		v.PrevURL, v.NextURL = pager("/firm/reports", [][2]string{{"status", f.Status}}, page, pages)
 		return p.send(c, fiber.StatusOK, "portal_reports", v)
 	})
 }

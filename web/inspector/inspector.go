@@ -10,6 +10,7 @@ import (
 
 	"lifttrust/alert"
 	"lifttrust/scoring"
+	"lifttrust/web/portal"
 )
 
 // Live is the live screen at one moment.
@@ -256,14 +257,9 @@ type Visit struct {
 	Countersigned bool
 }
 
-// Inspection is a periodic or supervision inspection.
-type Inspection struct {
-	ID      string
-	On      time.Time
-	Kind    string
-	Result  string
-	NextDue time.Time
-}
+// Inspection is a periodic or supervision inspection: the same record
+// the firm sees on its lift page.
+type Inspection = portal.Inspection
 
 // ReportFilter selects passenger reports for the report desk.
 type ReportFilter struct {
