@@ -64,3 +64,20 @@ BEGIN
     INSERT INTO episodes (lift_code, state, started_at, ended_at) VALUES (p_lift, p_state, p_ts, b)
         ON CONFLICT DO NOTHING;
 END $$;
+
+-- Places a batch's late heartbeats, in the order given (newest first): one
+-- statement per batch instead of one per heartbeat. Most late heartbeats
+-- fall in an episode of their own mode (a re-delivery, or two heartbeats in
+-- the same mode crossing between instances) and cost one index probe.
+CREATE FUNCTION episodes_place_heartbeats(p_lifts text[], p_ts timestamptz[], p_states text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_lifts, 1), 0) LOOP
+        PERFORM 1 FROM episodes
+         WHERE lift_code = p_lifts[i] AND state = p_states[i] AND started_at <= p_ts[i]
+           AND (ended_at IS NULL OR ended_at > p_ts[i]);
+        IF NOT FOUND THEN
+            PERFORM episodes_place_heartbeat(p_lifts[i], p_ts[i], p_states[i]);
+        END IF;
+    END LOOP;
+END $$;

@@ -602,8 +602,12 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch, st statusWork
 		pb.Queue(`UPDATE episodes SET ended_at = GREATEST(started_at, $3)
 			WHERE lift_code = $1 AND ended_at IS NULL AND state = ANY($2)`, op.Lift, states, op.At)
 	}
-	for _, r := range st.late {
-		pb.Queue(`SELECT episodes_place_heartbeat($1, $2, $3)`, r.Lift, r.TS, fleet.Mode(r.Mode).String())
+	if len(st.late) > 0 {
+		lifts, ts, states := make([]string, len(st.late)), make([]time.Time, len(st.late)), make([]string, len(st.late))
+		for i, r := range st.late {
+			lifts[i], ts[i], states[i] = r.Lift, r.TS, fleet.Mode(r.Mode).String()
+		}
+		pb.Queue(`SELECT episodes_place_heartbeats($1, $2, $3)`, lifts, ts, states)
 	}
 	trappedEpisodes(pb, b)
 	if pb.Len() == 0 {
