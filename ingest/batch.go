@@ -20,7 +20,6 @@ type Batch struct {
 	Maintenance []MaintenanceItem
 	Inspections []InspectionItem
 	Technicians []TechnicianItem // registry uploads
-	Episodes    []EpisodeOp
 	DeadLetters []DeadLetter
 	// Notifications sent in the same transaction (postgres.Notify).
 	LiftsChanged []string // registration codes whose public page changed
@@ -131,11 +130,13 @@ type Store interface {
 	// LookupDirectory reads just the given codes (those a message named
 	// but the directory did not know) and technician certificates.
 	LookupDirectory(ctx context.Context, lifts, firms, agencies, techs []string) (DirectoryData, error)
-	// LoadStates rebuilds every lift's LiftState from lift_status and the
-	// open episodes.
-	LoadStates(ctx context.Context) (map[string]LiftState, error)
-	// WriteBatch writes b in one transaction.
+	// WriteBatch writes b in one transaction, with the episodes its
+	// messages change (derived under the lifts' locks, state.go).
 	WriteBatch(ctx context.Context, b *Batch) error
+	// MarkOffline opens an offline episode (and closes the mode episode)
+	// of every lift whose latest heartbeat is older than before and that
+	// is not offline already; it returns how many it marked.
+	MarkOffline(ctx context.Context, before time.Time) (int, error)
 	// EnsurePartitions creates telemetry partitions covering [from, to).
 	EnsurePartitions(ctx context.Context, from, to time.Time) (int, error)
 	// DropPartitions drops telemetry partitions that end before cutoff.
@@ -147,5 +148,5 @@ type Store interface {
 // Empty reports whether b writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Telemetry) == 0 && len(b.Events) == 0 && len(b.Rescues) == 0 && len(b.Maintenance) == 0 &&
-		len(b.Inspections) == 0 && len(b.Technicians) == 0 && len(b.Episodes) == 0 && len(b.DeadLetters) == 0
+		len(b.Inspections) == 0 && len(b.Technicians) == 0 && len(b.DeadLetters) == 0
 }

@@ -156,11 +156,7 @@ func (in *Ingest) Run(ctx context.Context) error {
 		return fmt.Errorf("ingest: load directory: %w", err)
 	}
 	in.dir.Replace(data)
-	states, err := in.store.LoadStates(ctx)
-	if err != nil {
-		return fmt.Errorf("ingest: load lift states: %w", err)
-	}
-	log.Info("ingest starting", "lifts", in.dir.Len(), "states", len(states), "broker", lifttrust.RedactURL(in.cfg.BrokerURL), "username", in.cfg.Username,
+	log.Info("ingest starting", "lifts", in.dir.Len(), "broker", lifttrust.RedactURL(in.cfg.BrokerURL), "username", in.cfg.Username,
 		"client_id", in.cfg.ClientID, "share_group", in.cfg.ShareGroup, "prefix", in.cfg.Prefix)
 
 	// hard outlives ctx by the drain timeout: the flush after shutdown
@@ -173,14 +169,15 @@ func (in *Ingest) Run(ctx context.Context) error {
 	})
 	defer stopHard()
 
-	// Several writers, each owning the lifts that hash to it, commit in
-	// parallel on their own connections; a lift's messages always go to the
-	// same writer, so its state needs no lock and its episodes stay ordered.
+	// Several writers commit in parallel on their own connections. A
+	// lift's messages go to the same writer, so one batch holds them in
+	// order; episodes are still derived in the database (state.go), which
+	// is what makes several instances safe.
 	qs := make([]chan item, in.cfg.Writers)
 	ws := make([]*writer, in.cfg.Writers)
 	for i := range qs {
 		qs[i] = make(chan item, max(in.cfg.QueueSize/in.cfg.Writers, 1))
-		ws[i] = newWriter(in.store, in.dir, map[string]LiftState{}, in.cfg)
+		ws[i] = newWriter(in.store, in.dir, in.cfg)
 		ws[i].stored = &in.stored
 		ws[i].progress = &in.progress
 		ws[i].reloads = i == 0
@@ -191,9 +188,6 @@ func (in *Ingest) Run(ctx context.Context) error {
 			}
 			return n
 		}
-	}
-	for lift, st := range states {
-		ws[shard(lift, len(ws))].states[lift] = st
 	}
 	c := newClient(in.cfg, qs, ctx.Done(), func() { in.once.Do(func() { close(in.ready) }) }, &in.online)
 	if err := c.connect(ctx); err != nil {

@@ -1,22 +1,32 @@
 package ingest
 
 import (
+	"slices"
 	"time"
 
 	"lifttrust/fleet"
 )
 
-// LiftState is what the writer remembers about one lift between messages,
-// so that deriving episodes never reads the database back. It is rebuilt
-// from lift_status and the open episodes at start (correct across restarts)
-// and changed only after the batch that changed it has committed.
+// Episodes are derived in the database, from the committed state, not from
+// what one ingest instance happens to remember: with a shared subscription
+// the broker hands a lift's messages to whichever instance is free, so no
+// instance sees all of them (docs/mqtt.md, "Several instances"). For each
+// batch the store locks the lift_status rows of the batch's lifts (in a
+// fixed order), reads each lift's head (its latest heartbeat and open mode
+// or offline episode, as committed by any instance), and asks
+// StatusEpisodes what the batch's heartbeats change. Heartbeats newer than
+// the head move the head as one instance would; older ones (delivered late
+// by another instance) are placed into the recorded timeline by the store
+// (episodes_place_heartbeat), so that the episodes are the same whatever
+// instance got which message, in whatever order.
+
+// LiftState is a lift's head as the database holds it when a batch starts.
 type LiftState struct {
-	LastTS  time.Time // latest status applied (with LastSeq): older ones do not move state
+	LastTS  time.Time // latest status applied (with LastSeq): older ones do not move the head
 	LastSeq int64
 	HasMode bool // a mode episode is open in Mode
 	Mode    fleet.Mode
 	Offline bool // an offline episode is open (since LastTS)
-	Trapped bool // a trapped episode is open
 }
 
 // Episode classes: at most one episode of each class is open per lift.
@@ -56,8 +66,8 @@ func (st LiftState) newer(ts time.Time, seq int64) bool {
 // ApplyStatus moves st by one heartbeat. It returns the new state, the
 // episode changes, and whether what a passenger page shows changed (the mode
 // or coming back online); latest reports whether s is now the lift's latest
-// status. A heartbeat older than the latest one changes nothing: with
-// several instances and unordered delivery, old news must not reopen state.
+// status. A heartbeat older than the latest one changes nothing here: it is
+// late, and StatusEpisodes hands it to the store to place in the timeline.
 func ApplyStatus(st LiftState, lift string, s *Status) (next LiftState, ops []EpisodeOp, changed, latest bool) {
 	if !st.newer(s.TS, s.Seq) {
 		return st, nil, false, false
@@ -81,66 +91,85 @@ func ApplyStatus(st LiftState, lift string, s *Status) (next LiftState, ops []Ep
 	return next, ops, changed, true
 }
 
-// Sweep marks a lift offline when its last heartbeat is older than after at
-// time now: the mode episode ends and an offline one starts at the last
-// heartbeat, the moment it fell silent.
-func Sweep(st LiftState, lift string, now time.Time, after time.Duration) (next LiftState, ops []EpisodeOp, changed bool) {
-	if st.Offline || st.LastTS.IsZero() || now.Sub(st.LastTS) <= after {
-		return st, nil, false
+// StatusEpisodes derives what rows (one batch's heartbeats) change, given
+// each lift's head as committed (a lift missing from heads has none). Each
+// lift's heartbeats are taken in (ts, seq) order, whatever order they
+// arrived in. Those after the head give ops, applied in order, and changed
+// lists the lifts whose page changed. Those before it are late: returned
+// newest first, the order in which the store must place them
+// (placing one looks at the heartbeats after it, which must be placed
+// already). A repeat of the head itself is neither.
+func StatusEpisodes(heads map[string]LiftState, rows []LiftStatus) (ops []EpisodeOp, late []LiftStatus, changed []string) {
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b LiftStatus) int {
+		if a.Lift != b.Lift {
+			if a.Lift < b.Lift {
+				return -1
+			}
+			return 1
+		}
+		if c := a.TS.Compare(b.TS); c != 0 {
+			return c
+		}
+		return cmpInt(a.Seq, b.Seq)
+	})
+	for i := 0; i < len(sorted); {
+		lift := sorted[i].Lift
+		j := i
+		for j < len(sorted) && sorted[j].Lift == lift {
+			j++
+		}
+		head := heads[lift]
+		st, ch := head, false
+		var old []LiftStatus
+		for _, r := range sorted[i:j] {
+			if head.newer(r.TS, r.Seq) {
+				// In order, so a repeat within the batch is not newer than st.
+				next, o, c, _ := ApplyStatus(st, lift, r.Status)
+				st, ch = next, ch || c
+				ops = append(ops, o...)
+				continue
+			}
+			repeat := r.TS.Equal(head.LastTS) && r.Seq == head.LastSeq
+			if n := len(old); n > 0 && old[n-1].TS.Equal(r.TS) && old[n-1].Seq == r.Seq {
+				repeat = true
+			}
+			if !repeat {
+				old = append(old, r)
+			}
+		}
+		slices.Reverse(old)
+		late = append(late, old...)
+		if ch {
+			changed = append(changed, lift)
+		}
+		i = j
 	}
-	next = st
-	if st.HasMode {
-		ops = append(ops, closeOp(lift, ClassMode, st.LastTS))
-	}
-	ops = append(ops, openOp(lift, fleet.StateOffline, st.LastTS))
-	next.Offline, next.HasMode = true, false
-	return next, ops, true
+	return ops, late, changed
 }
 
-// ApplyEvent opens a trapped episode on a raised passenger-trapped event
-// and closes it when the event clears. Other codes leave episodes alone.
-func ApplyEvent(st LiftState, lift string, e *Event) (next LiftState, ops []EpisodeOp) {
-	if !fleet.FaultCode(e.Code).IsEntrapment() {
-		return st, nil
-	}
-	next = st
+func cmpInt(a, b int64) int {
 	switch {
-	case e.State == "raised" && !st.Trapped:
-		ops = append(ops, openOp(lift, fleet.StateTrapped, e.TS))
-		next.Trapped = true
-	case e.State == "cleared" && st.Trapped:
-		ops = append(ops, closeOp(lift, ClassTrapped, e.TS))
-		next.Trapped = false
+	case a < b:
+		return -1
+	case a > b:
+		return 1
 	}
-	return next, ops
+	return 0
 }
 
-// ApplyRescue closes the trapped episode when the passengers are released
-// (or the alarm proves false).
-func ApplyRescue(st LiftState, r *Rescue) (next LiftState, ops []EpisodeOp) {
-	if !st.Trapped || (r.Stage != "released" && r.Stage != "false_alarm") {
-		return st, nil
-	}
-	next = st
-	next.Trapped = false
-	return next, []EpisodeOp{closeOp(r.Lift, ClassTrapped, r.TS)}
-}
-
-// StateFromStore rebuilds a lift's state from its lift_status row (zero ts
-// when it has none) and the states of its open episodes.
-func StateFromStore(ts time.Time, seq int64, open []string) LiftState {
+// StateFromStore rebuilds a lift's head from its lift_status row and the
+// state of its open mode or offline episode ("" when none is open).
+func StateFromStore(ts time.Time, seq int64, open string) LiftState {
 	st := LiftState{LastTS: ts, LastSeq: seq}
-	for _, s := range open {
-		switch s {
-		case fleet.StateOffline:
-			st.Offline = true
-		case fleet.StateTrapped:
-			st.Trapped = true
-		default:
-			for m := fleet.ModeStopped; m <= fleet.ModeUnknown; m++ {
-				if m.String() == s {
-					st.HasMode, st.Mode = true, m
-				}
+	switch open {
+	case "":
+	case fleet.StateOffline:
+		st.Offline = true
+	default:
+		for m := fleet.ModeStopped; m <= fleet.ModeUnknown; m++ {
+			if m.String() == open {
+				st.HasMode, st.Mode = true, m
 			}
 		}
 	}

@@ -54,68 +54,59 @@ func TestApplyStatus(t *testing.T) {
 	}
 }
 
-func TestSweep(t *testing.T) {
-	last := testNow.Add(-10 * time.Minute)
-	online := LiftState{LastTS: last, LastSeq: 3, HasMode: true, Mode: fleet.ModeNormal}
-	t.Run("a lift silent longer than the limit goes offline from its last heartbeat", func(t *testing.T) {
-		got, ops, changed := Sweep(online, testLift, testNow, 5*time.Minute)
-		want := []EpisodeOp{closeOp(testLift, ClassMode, last), openOp(testLift, "offline", last)}
-		if !changed || !got.Offline || got.HasMode || !cmp.Equal(ops, want) {
-			t.Fatalf("got %+v %+v %v", got, ops, changed)
+func TestStatusEpisodes(t *testing.T) {
+	at := func(s int) time.Time { return testNow.Add(time.Duration(s) * time.Second) }
+	hb := func(lift string, s int, seq int64, m fleet.Mode) LiftStatus {
+		return LiftStatus{Lift: lift, Status: &Status{TS: at(s), Seq: seq, Mode: int(m)}}
+	}
+	other := "31103101152020010002"
+	heads := map[string]LiftState{testLift: {LastTS: at(10), LastSeq: 10, HasMode: true, Mode: fleet.ModeNormal}}
+	t.Run("heartbeats after the head apply in time order, whatever order they came in", func(t *testing.T) {
+		ops, late, changed := StatusEpisodes(heads, []LiftStatus{
+			hb(testLift, 30, 30, fleet.ModeNormal), hb(testLift, 20, 20, fleet.ModeInspection), hb(testLift, 20, 20, fleet.ModeInspection)})
+		want := []EpisodeOp{closeOp(testLift, ClassMode, at(20)), openOp(testLift, "inspection", at(20)),
+			closeOp(testLift, ClassMode, at(30)), openOp(testLift, "normal", at(30))}
+		if diff := cmp.Diff(want, ops); diff != "" {
+			t.Errorf("ops (-want +got):\n%s", diff)
+		}
+		if late != nil || !cmp.Equal(changed, []string{testLift}) {
+			t.Errorf("late %v changed %v", late, changed)
 		}
 	})
-	t.Run("a lift heard within the limit stays online", func(t *testing.T) {
-		if _, ops, changed := Sweep(online, testLift, testNow, 15*time.Minute); changed || ops != nil {
-			t.Fatalf("swept: %+v", ops)
+	t.Run("heartbeats before the head are late, newest first, each once; the head itself is neither", func(t *testing.T) {
+		ops, late, changed := StatusEpisodes(heads, []LiftStatus{
+			hb(testLift, 5, 5, fleet.ModeStopped), hb(testLift, 10, 10, fleet.ModeNormal), hb(testLift, 8, 8, fleet.ModeInspection),
+			hb(testLift, 5, 5, fleet.ModeStopped)})
+		if ops != nil || changed != nil {
+			t.Errorf("ops %v changed %v, want none", ops, changed)
+		}
+		var got []int64
+		for _, r := range late {
+			got = append(got, r.Seq)
+		}
+		if !cmp.Equal(got, []int64{8, 5}) {
+			t.Errorf("late seqs %v, want [8 5]", got)
 		}
 	})
-	t.Run("a lift already offline is not swept twice", func(t *testing.T) {
-		off := LiftState{LastTS: last, Offline: true}
-		if _, ops, changed := Sweep(off, testLift, testNow, time.Minute); changed || ops != nil {
-			t.Fatalf("swept: %+v", ops)
-		}
-	})
-}
-
-func TestTrappedEpisodes(t *testing.T) {
-	raised := &Event{ID: "e1", TS: testNow, Code: 11, State: "raised"}
-	t.Run("a passenger-trapped event opens a trapped episode once", func(t *testing.T) {
-		st, ops := ApplyEvent(LiftState{}, testLift, raised)
-		if !st.Trapped || !cmp.Equal(ops, []EpisodeOp{openOp(testLift, "trapped", testNow)}) {
-			t.Fatalf("got %+v %+v", st, ops)
-		}
-		if _, again := ApplyEvent(st, testLift, raised); again != nil {
-			t.Fatalf("re-delivery opened again: %+v", again)
-		}
-	})
-	t.Run("clearing the event closes the trapped episode", func(t *testing.T) {
-		st, ops := ApplyEvent(LiftState{Trapped: true}, testLift, &Event{ID: "e1", TS: testNow, Code: 11, State: "cleared"})
-		if st.Trapped || !cmp.Equal(ops, []EpisodeOp{closeOp(testLift, ClassTrapped, testNow)}) {
-			t.Fatalf("got %+v %+v", st, ops)
-		}
-	})
-	t.Run("other fault codes leave episodes alone", func(t *testing.T) {
-		if _, ops := ApplyEvent(LiftState{}, testLift, &Event{Code: 2, State: "raised", TS: testNow}); ops != nil {
-			t.Fatalf("got %+v", ops)
-		}
-	})
-	t.Run("the release closes the trapped episode", func(t *testing.T) {
-		st, ops := ApplyRescue(LiftState{Trapped: true}, &Rescue{Lift: testLift, Stage: "released", TS: testNow})
-		if st.Trapped || len(ops) != 1 {
-			t.Fatalf("got %+v %+v", st, ops)
-		}
-	})
-	t.Run("arrival does not end the entrapment", func(t *testing.T) {
-		if st, ops := ApplyRescue(LiftState{Trapped: true}, &Rescue{Lift: testLift, Stage: "arrived", TS: testNow}); !st.Trapped || ops != nil {
-			t.Fatalf("got %+v %+v", st, ops)
+	t.Run("a lift with no head opens its first episode", func(t *testing.T) {
+		ops, _, changed := StatusEpisodes(heads, []LiftStatus{hb(other, 1, 1, fleet.ModeNormal)})
+		if !cmp.Equal(ops, []EpisodeOp{openOp(other, "normal", at(1))}) || !cmp.Equal(changed, []string{other}) {
+			t.Errorf("ops %v changed %v", ops, changed)
 		}
 	})
 }
 
 func TestStateFromStore(t *testing.T) {
-	got := StateFromStore(testNow, 4, []string{"inspection", "trapped"})
-	want := LiftState{LastTS: testNow, LastSeq: 4, HasMode: true, Mode: fleet.ModeInspection, Trapped: true}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("(-want +got):\n%s", diff)
+	for _, tt := range []struct {
+		open string
+		want LiftState
+	}{
+		{"inspection", LiftState{LastTS: testNow, LastSeq: 4, HasMode: true, Mode: fleet.ModeInspection}},
+		{"offline", LiftState{LastTS: testNow, LastSeq: 4, Offline: true}},
+		{"", LiftState{LastTS: testNow, LastSeq: 4}},
+	} {
+		if diff := cmp.Diff(tt.want, StateFromStore(testNow, 4, tt.open)); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.open, diff)
+		}
 	}
 }

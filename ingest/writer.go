@@ -27,27 +27,28 @@ type item struct {
 }
 
 // writer turns queued items into batches, writes them, and only then
-// acknowledges. It alone owns the per-lift state, so it needs no locks.
+// acknowledges. It keeps no per-lift state: episodes are derived in the
+// database from the committed state (state.go), so several writers and
+// several instances may share a lift's messages.
 type writer struct {
-	store  Store
-	dir    *Directory
-	states map[string]LiftState
-	cfg    Config
-	log    *slog.Logger
+	store Store
+	dir   *Directory
+	cfg   Config
+	log   *slog.Logger
 
 	// Codes looked up and not found, not asked for again until the next
 	// full reload: bounds the queries an attacker's unknown codes cause.
 	unknown    map[string]struct{}
 	lastReload time.Time
 	stored     *atomic.Int64 // messages committed, for Ingest.Stored
-	reloads    bool          // this writer reloads the shared directory
+	reloads    bool          // this writer reloads the shared directory and runs the offline sweep
 	depth      func() int    // messages queued for all writers
 	limit      *deadLetterLimit
 	progress   *progress // shared with Ingest.Stalled; nil in tests that build a writer alone
 }
 
-func newWriter(store Store, dir *Directory, states map[string]LiftState, cfg Config) *writer {
-	return &writer{store: store, dir: dir, states: states, cfg: cfg, log: cfg.Log,
+func newWriter(store Store, dir *Directory, cfg Config) *writer {
+	return &writer{store: store, dir: dir, cfg: cfg, log: cfg.Log,
 		unknown: map[string]struct{}{}, lastReload: cfg.Now(), limit: newDeadLetterLimit(cfg.DeadLetterLimit)}
 }
 
@@ -156,12 +157,12 @@ func (w *writer) flush(ctx context.Context, items []item) (err error) {
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
-		b, next, err := w.prepare(ctx, items)
+		b, err := w.prepare(ctx, items)
 		if err == nil {
 			err = w.store.WriteBatch(ctx, b)
 		}
 		if err == nil {
-			w.committed(items, b, next, time.Since(start))
+			w.committed(items, b, time.Since(start))
 			return nil
 		}
 		if errors.Is(err, lifttrust.ErrInvalid) {
@@ -199,8 +200,8 @@ func (w *writer) flush(ctx context.Context, items []item) (err error) {
 }
 
 // prepare resolves identities the directory does not know, then builds the
-// batch and the lift states it leads to.
-func (w *writer) prepare(ctx context.Context, items []item) (*Batch, map[string]LiftState, error) {
+// batch.
+func (w *writer) prepare(ctx context.Context, items []item) (*Batch, error) {
 	var lifts, firms, agencies, techs []string
 	for i := range items {
 		if items[i].msg == nil {
@@ -212,15 +213,14 @@ func (w *writer) prepare(ctx context.Context, items []item) (*Batch, map[string]
 	if len(lifts)+len(firms)+len(agencies)+len(techs) > 0 {
 		found, err := w.store.LookupDirectory(ctx, lifts, firms, agencies, techs)
 		if err != nil {
-			return nil, nil, fmt.Errorf("look up unknown codes: %w", err)
+			return nil, fmt.Errorf("look up unknown codes: %w", err)
 		}
 		w.dir.Merge(found)
 		for _, c := range append(append(append(lifts, firms...), agencies...), techs...) {
 			w.unknown[c] = struct{}{}
 		}
 	}
-	b, next := w.build(items)
-	return b, next, nil
+	return w.build(items), nil
 }
 
 func (w *writer) notAsked(dst, codes []string) []string {
@@ -232,17 +232,11 @@ func (w *writer) notAsked(dst, codes []string) []string {
 	return dst
 }
 
-// build is the pure heart of ingest: messages in, a Batch and the next
-// lift states out.
-func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
+// build is the pure heart of ingest: messages in, a Batch out. What the
+// heartbeats change in episodes the store derives, under the lifts' locks,
+// from the committed state.
+func (w *writer) build(items []item) *Batch {
 	b := &Batch{}
-	next := map[string]LiftState{}
-	get := func(lift string) LiftState {
-		if st, ok := next[lift]; ok {
-			return st
-		}
-		return w.states[lift]
-	}
 	latest := map[string]int{}
 	changed := map[string]struct{}{}
 	facts := map[Fact]struct{}{}
@@ -269,26 +263,15 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 		lift := m.Lift()
 		switch m.Kind {
 		case KindStatus:
-			st, ops, ch, isLatest := ApplyStatus(get(lift), lift, m.Status)
-			next[lift] = st
-			b.Episodes = append(b.Episodes, ops...)
 			row := LiftStatus{Lift: lift, Status: m.Status}
 			b.Telemetry = append(b.Telemetry, row)
-			if isLatest {
-				if j, ok := latest[lift]; ok {
-					b.Latest[j] = row
-				} else {
-					latest[lift] = len(b.Latest)
-					b.Latest = append(b.Latest, row)
-				}
-			}
-			if ch {
-				changed[lift] = struct{}{}
+			if j, ok := latest[lift]; !ok {
+				latest[lift] = len(b.Latest)
+				b.Latest = append(b.Latest, row)
+			} else if old := b.Latest[j]; row.TS.After(old.TS) || (row.TS.Equal(old.TS) && row.Seq > old.Seq) {
+				b.Latest[j] = row
 			}
 		case KindEvents:
-			st, ops := ApplyEvent(get(lift), lift, m.Event)
-			next[lift] = st
-			b.Episodes = append(b.Episodes, ops...)
 			ev := LiftEvent{Lift: lift, Event: m.Event}
 			b.Events = append(b.Events, ev)
 			if fleet.FaultCode(m.Event.Code).IsEntrapment() && m.Event.State == "raised" {
@@ -296,9 +279,6 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 			}
 			changed[lift] = struct{}{}
 		case KindRescues:
-			st, ops := ApplyRescue(get(lift), m.Rescue)
-			next[lift] = st
-			b.Episodes = append(b.Episodes, ops...)
 			b.Rescues = append(b.Rescues, RescueItem{Firm: m.ID, Topic: it.topic, Payload: it.payload, Rescue: m.Rescue})
 			if m.Rescue.Stage == "released" || m.Rescue.Stage == "false_alarm" {
 				facts[Fact{Firm: m.ID, Record: RecordEntrapment}] = struct{}{}
@@ -321,7 +301,7 @@ func (w *writer) build(items []item) (*Batch, map[string]LiftState) {
 	for f := range facts {
 		b.Facts = append(b.Facts, f)
 	}
-	return b, next
+	return b
 }
 
 // inspectionTime is the time of an inspection's day, for the contract
@@ -387,11 +367,8 @@ func keys(m map[string]struct{}) []string {
 	return out
 }
 
-// committed applies the new states, acknowledges every message and counts.
-func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, took time.Duration) {
-	for lift, st := range next {
-		w.states[lift] = st
-	}
+// committed acknowledges every message and counts.
+func (w *writer) committed(items []item, b *Batch, took time.Duration) {
 	now := w.cfg.Now()
 	// Count per kind and add once: a label lookup per message showed in
 	// the throughput profile.
@@ -431,29 +408,21 @@ func (w *writer) committed(items []item, b *Batch, next map[string]LiftState, to
 	mLastCommit.SetToCurrentTime()
 }
 
-// sweep opens offline episodes for lifts whose heartbeats stopped.
+// sweep opens offline episodes for lifts whose heartbeats stopped. The
+// store finds them in lift_status, so a lift is swept whichever instance
+// heard it last; every instance's first writer sweeps, and a lift marked
+// already is not marked again.
 func (w *writer) sweep(ctx context.Context) error {
-	now := w.cfg.Now()
-	b := &Batch{}
-	next := map[string]LiftState{}
-	for lift, st := range w.states {
-		if n, ops, ch := Sweep(st, lift, now, w.cfg.OfflineAfter); ch {
-			next[lift] = n
-			b.Episodes = append(b.Episodes, ops...)
-			b.LiftsChanged = append(b.LiftsChanged, lift)
-		}
-	}
-	if len(next) == 0 {
+	if !w.reloads {
 		return nil
 	}
 	backoff := 100 * time.Millisecond
 	for {
-		err := w.store.WriteBatch(ctx, b)
+		n, err := w.store.MarkOffline(ctx, w.cfg.Now().Add(-w.cfg.OfflineAfter))
 		if err == nil {
-			for lift, st := range next {
-				w.states[lift] = st
+			if n > 0 {
+				w.log.Info("lifts went offline", "lifts", n)
 			}
-			w.log.Info("lifts went offline", "lifts", len(next))
 			return nil
 		}
 		if ctx.Err() != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -117,55 +118,54 @@ func (s *IngestStore) codes(ctx context.Context, sql string, args ...any) ([]str
 	return out, MapErr(err)
 }
 
-// LoadStates rebuilds each lift's ingest state from lift_status and its
-// open episodes, so a restarted ingest continues where it stopped.
-func (s *IngestStore) LoadStates(ctx context.Context) (map[string]ingest.LiftState, error) {
-	type raw struct {
-		ts   time.Time
-		seq  int64
-		open []string
-	}
-	m := map[string]*raw{}
-	rows, err := s.db.Pool.Query(ctx, `SELECT lift_code, ts, seq FROM lift_status`)
-	if err != nil {
-		return nil, fmt.Errorf("load lift status: %w", MapErr(err))
-	}
-	var code, state string
-	var ts time.Time
-	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&code, &ts, &seq}, func() error {
-		m[code] = &raw{ts: ts, seq: seq}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("load lift status: %w", MapErr(err))
-	}
-	rows, err = s.db.Pool.Query(ctx, `SELECT lift_code, state FROM episodes WHERE ended_at IS NULL`)
-	if err != nil {
-		return nil, fmt.Errorf("load open episodes: %w", MapErr(err))
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&code, &state}, func() error {
-		r := m[code]
-		if r == nil {
-			r = &raw{}
-			m[code] = r
+// MarkOffline opens an offline episode, from the last heartbeat, for
+// every lift silent since before, and closes its mode episode there. It
+// locks the lift_status rows as ingest does (skipping those a batch holds:
+// they are not silent), so it is safe on every instance at once: a lift
+// marked already is left alone, and the unique (lift, state, started_at)
+// makes a repeat a no-op.
+func (s *IngestStore) MarkOffline(ctx context.Context, before time.Time) (int, error) {
+	var gone []string
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			WITH gone AS (
+				SELECT s.lift_code, s.ts FROM lift_status s
+				WHERE s.ts < $1 AND NOT EXISTS (SELECT 1 FROM episodes e
+					WHERE e.lift_code = s.lift_code AND e.ended_at IS NULL AND e.state = 'offline')
+				ORDER BY s.lift_code FOR UPDATE OF s SKIP LOCKED),
+			closed AS (
+				UPDATE episodes e SET ended_at = GREATEST(e.started_at, g.ts) FROM gone g
+				WHERE e.lift_code = g.lift_code AND e.ended_at IS NULL AND e.state = ANY($2)),
+			opened AS (
+				INSERT INTO episodes (lift_code, state, started_at) SELECT lift_code, 'offline', ts FROM gone
+				ON CONFLICT DO NOTHING)
+			SELECT lift_code FROM gone`, before, modeStates)
+		if err != nil {
+			return fmt.Errorf("mark lifts offline: %w", MapErr(err))
 		}
-		r.open = append(r.open, state)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("load open episodes: %w", MapErr(err))
-	}
-	out := make(map[string]ingest.LiftState, len(m))
-	for code, r := range m {
-		out[code] = ingest.StateFromStore(r.ts, r.seq, r.open)
-	}
-	return out, nil
+		if gone, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("mark lifts offline: %w", MapErr(err))
+		}
+		return Notify(ctx, tx, ChanLiftChanged, gone)
+	})
+	return len(gone), err
 }
+
+// partitionLock serialises partition maintenance between instances: two
+// instances starting at once would otherwise both see a month missing and
+// both create it (relation already exists), or both drop one.
+const partitionLock = "lifttrust.telemetry_partitions"
 
 // EnsurePartitions creates the monthly telemetry partitions covering
 // [from, to).
 func (s *IngestStore) EnsurePartitions(ctx context.Context, from, to time.Time) (int, error) {
 	var n int
-	err := s.db.Pool.QueryRow(ctx, `SELECT telemetry_ensure_partitions($1, $2)`, from, to).Scan(&n)
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, partitionLock); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT telemetry_ensure_partitions($1, $2)`, from, to).Scan(&n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("ensure telemetry partitions: %w", MapErr(err))
 	}
@@ -175,7 +175,13 @@ func (s *IngestStore) EnsurePartitions(ctx context.Context, from, to time.Time) 
 // DropPartitions drops the telemetry partitions ending before cutoff.
 func (s *IngestStore) DropPartitions(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT telemetry_drop_partitions($1)`, cutoff).Scan(&n); err != nil {
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, partitionLock); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT telemetry_drop_partitions($1)`, cutoff).Scan(&n)
+	})
+	if err != nil {
 		return 0, fmt.Errorf("drop telemetry partitions: %w", MapErr(err))
 	}
 	return n, nil
@@ -209,16 +215,19 @@ func scoreNeeded(facts []ingest.Fact) []string {
 }
 
 // WriteBatch writes b in one transaction and notifies listeners in it.
+// The episodes its heartbeats change are derived here, under the lifts'
+// lift_status row locks, from what is committed (statusEpisodes).
 func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 	b.RescueMisses, b.Conflicts = 0, 0
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := copyTelemetry(ctx, tx, b.Telemetry); err != nil {
 			return err
 		}
-		if err := upsertLiftStatus(ctx, tx, b.Latest); err != nil {
+		st, err := statusEpisodes(ctx, tx, b)
+		if err != nil {
 			return err
 		}
-		misses, err := writeRecords(ctx, tx, b)
+		misses, err := writeRecords(ctx, tx, b, st)
 		if err != nil {
 			return err
 		}
@@ -235,12 +244,124 @@ func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 		if err := enqueueAlerts(ctx, tx, entrapmentIDs(b.Entrapments)); err != nil {
 			return err
 		}
-		if err := Notify(ctx, tx, ChanLiftChanged, b.LiftsChanged); err != nil {
+		if err := Notify(ctx, tx, ChanLiftChanged, union(b.LiftsChanged, st.changed)); err != nil {
 			return err
 		}
 		return Notify(ctx, tx, ChanScoreNeeded, scoreNeeded(b.Facts))
 	})
 	return dataErr(err)
+}
+
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	seen := make(map[string]struct{}, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, s := range append(slices.Clip(a), b...) {
+		if _, ok := seen[s]; !ok {
+			seen[s] = struct{}{}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// statusWork is what a batch's heartbeats change in episodes.
+type statusWork struct {
+	ops     []ingest.EpisodeOp  // from heartbeats newer than the head, in order
+	late    []ingest.LiftStatus // older ones, newest first: episodes_place_heartbeat
+	changed []string            // lifts whose page changed
+}
+
+// statusEpisodes locks the lift_status rows of b's lifts in a fixed order
+// (two instances cannot deadlock, and a lift's episodes change one batch
+// at a time), reads each head as committed by any instance, and derives
+// the episode changes (ingest.StatusEpisodes). A lift heard for the first
+// time gets its row now, so that a concurrent first batch on another
+// instance waits for this one and then sees it.
+func statusEpisodes(ctx context.Context, tx pgx.Tx, b *ingest.Batch) (statusWork, error) {
+	if len(b.Latest) == 0 {
+		return statusWork{}, nil
+	}
+	lifts := make([]string, len(b.Latest))
+	for i, r := range b.Latest {
+		lifts[i] = r.Lift
+	}
+	slices.Sort(lifts)
+	heads, err := lockHeads(ctx, tx, lifts)
+	if err != nil {
+		return statusWork{}, err
+	}
+	var missing []ingest.LiftStatus
+	for _, r := range b.Latest {
+		if _, ok := heads[r.Lift]; !ok {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		rows, err := tx.Query(ctx, insertLiftStatusSQL+` ON CONFLICT (lift_code) DO NOTHING RETURNING lift_code`, liftStatusArgs(missing)...)
+		if err != nil {
+			return statusWork{}, fmt.Errorf("insert lift status: %w", MapErr(err))
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return statusWork{}, fmt.Errorf("insert lift status: %w", MapErr(err))
+		}
+		// Rows another instance inserted meanwhile (it committed: the
+		// insert waited for it) are read as its head.
+		var others []string
+		for _, r := range missing {
+			if !slices.Contains(inserted, r.Lift) {
+				others = append(others, r.Lift)
+			}
+		}
+		if len(others) > 0 {
+			more, err := lockHeads(ctx, tx, others)
+			if err != nil {
+				return statusWork{}, err
+			}
+			maps.Copy(heads, more)
+		}
+	}
+	var w statusWork
+	w.ops, w.late, w.changed = ingest.StatusEpisodes(heads, b.Telemetry)
+	return w, nil
+}
+
+// lockHeads locks the lift_status rows of lifts (sorted) and then, in a
+// fresh snapshot that sees whatever the holders of those locks committed,
+// reads each lift's latest heartbeat and open mode or offline episode.
+func lockHeads(ctx context.Context, tx pgx.Tx, lifts []string) (map[string]ingest.LiftState, error) {
+	pb := &pgx.Batch{}
+	pb.Queue(`SELECT 1 FROM lift_status WHERE lift_code = ANY($1) ORDER BY lift_code FOR UPDATE`, lifts)
+	pb.Queue(`SELECT s.lift_code, s.ts, s.seq, COALESCE((SELECT e.state FROM episodes e
+			WHERE e.lift_code = s.lift_code AND e.ended_at IS NULL AND e.state <> 'trapped'
+			ORDER BY e.started_at DESC LIMIT 1), '')
+		FROM lift_status s WHERE s.lift_code = ANY($1)`, lifts)
+	res := tx.SendBatch(ctx, pb)
+	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return nil, fmt.Errorf("lock lift status: %w", MapErr(err))
+	}
+	rows, err := res.Query()
+	if err != nil {
+		return nil, fmt.Errorf("read lift heads: %w", MapErr(err))
+	}
+	heads := make(map[string]ingest.LiftState, len(lifts))
+	var code, open string
+	var ts time.Time
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&code, &ts, &seq, &open}, func() error {
+		heads[code] = ingest.StateFromStore(ts, seq, open)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read lift heads: %w", MapErr(err))
+	}
+	if err := res.Close(); err != nil {
+		return nil, fmt.Errorf("read lift heads: %w", MapErr(err))
+	}
+	return heads, nil
 }
 
 func entrapmentIDs(es []ingest.LiftEvent) []string {
@@ -322,13 +443,26 @@ func copyTelemetry(ctx context.Context, tx pgx.Tx, rows []ingest.LiftStatus) err
 	return nil
 }
 
-// upsertLiftStatus keeps the latest heartbeat per lift; the WHERE makes an
-// older heartbeat (re-delivered, or from another instance) a no-op.
-func upsertLiftStatus(ctx context.Context, tx pgx.Tx, rows []ingest.LiftStatus) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	// A fixed lock order: two instances updating the same lifts cannot deadlock.
+const insertLiftStatusSQL = `
+		INSERT INTO lift_status (lift_code, ts, seq, floor, direction, door_locked, door_zone, mode, passenger,
+		                         speed, load_pct, trips, run_hours)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::smallint[], $5::smallint[], $6::bool[],
+		                     $7::bool[], $8::smallint[], $9::bool[], $10::real[], $11::smallint[], $12::bigint[], $13::real[])`
+
+// upsertLiftStatusSQL keeps the latest heartbeat per lift; the WHERE makes
+// an older heartbeat (re-delivered, or from another instance) a no-op.
+const upsertLiftStatusSQL = insertLiftStatusSQL + `
+		ON CONFLICT (lift_code) DO UPDATE SET
+			ts = EXCLUDED.ts, seq = EXCLUDED.seq, floor = EXCLUDED.floor, direction = EXCLUDED.direction,
+			door_locked = EXCLUDED.door_locked, door_zone = EXCLUDED.door_zone, mode = EXCLUDED.mode,
+			passenger = EXCLUDED.passenger, speed = EXCLUDED.speed, load_pct = EXCLUDED.load_pct,
+			trips = EXCLUDED.trips, run_hours = EXCLUDED.run_hours, updated_at = now()
+		WHERE (lift_status.ts, lift_status.seq) < (EXCLUDED.ts, EXCLUDED.seq)`
+
+// liftStatusArgs are the arrays of insertLiftStatusSQL, sorted by lift: a
+// fixed lock order, so two instances updating the same lifts cannot
+// deadlock.
+func liftStatusArgs(rows []ingest.LiftStatus) []any {
 	rows = slices.Clone(rows)
 	slices.SortFunc(rows, func(a, b ingest.LiftStatus) int { return strings.Compare(a.Lift, b.Lift) })
 	n := len(rows)
@@ -343,22 +477,7 @@ func upsertLiftStatus(ctx context.Context, tx pgx.Tx, rows []ingest.LiftStatus) 
 		locked[i], zone[i], pass[i] = r.DoorLocked, r.DoorZone, r.Passenger
 		speed[i], hours[i], trips[i] = float32(r.Speed), float32(r.RunHours), r.Trips
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO lift_status (lift_code, ts, seq, floor, direction, door_locked, door_zone, mode, passenger,
-		                         speed, load_pct, trips, run_hours)
-		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::smallint[], $5::smallint[], $6::bool[],
-		                     $7::bool[], $8::smallint[], $9::bool[], $10::real[], $11::smallint[], $12::bigint[], $13::real[])
-		ON CONFLICT (lift_code) DO UPDATE SET
-			ts = EXCLUDED.ts, seq = EXCLUDED.seq, floor = EXCLUDED.floor, direction = EXCLUDED.direction,
-			door_locked = EXCLUDED.door_locked, door_zone = EXCLUDED.door_zone, mode = EXCLUDED.mode,
-			passenger = EXCLUDED.passenger, speed = EXCLUDED.speed, load_pct = EXCLUDED.load_pct,
-			trips = EXCLUDED.trips, run_hours = EXCLUDED.run_hours, updated_at = now()
-		WHERE (lift_status.ts, lift_status.seq) < (EXCLUDED.ts, EXCLUDED.seq)`,
-		lift, ts, seq, floor, dir, locked, zone, mode, pass, speed, load, trips, hours)
-	if err != nil {
-		return fmt.Errorf("upsert lift status: %w", MapErr(err))
-	}
-	return nil
+	return []any{lift, ts, seq, floor, dir, locked, zone, mode, pass, speed, load, trips, hours}
 }
 
 var modeStates = func() []string {
@@ -369,12 +488,15 @@ var modeStates = func() []string {
 	return s
 }()
 
-// writeRecords writes the low-volume kinds (events, entrapments, rescues,
-// records, episodes) as one pipelined round trip, in the order the batch
-// lists them. It returns the rescues that matched no entrapment, as dead
-// letters.
-func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.DeadLetter, error) {
+// writeRecords writes the latest heartbeats, the low-volume kinds
+// (events, entrapments, rescues, records) and the episodes as one
+// pipelined round trip, in the order the batch lists them. It returns the
+// rescues that matched no entrapment, as dead letters.
+func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch, st statusWork) ([]ingest.DeadLetter, error) {
 	pb := &pgx.Batch{}
+	if len(b.Latest) > 0 {
+		pb.Queue(upsertLiftStatusSQL, liftStatusArgs(b.Latest)...)
+	}
 	for _, e := range b.Events {
 		if e.State == "raised" {
 			pb.Queue(`INSERT INTO events (lift_code, id, code, raised_at, floor) VALUES ($1, $2, $3, $4, $5)
@@ -467,7 +589,7 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 			t.CertificateNo, t.Firm, t.NameMasked, certified, t.CertExpires, t.EmployedFrom, t.EmployedUntil)
 	}
 	lastRecord := pb.Len()
-	for _, op := range b.Episodes {
+	for _, op := range st.ops {
 		if op.Open {
 			pb.Queue(`INSERT INTO episodes (lift_code, state, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 				op.Lift, op.State, op.At)
@@ -480,6 +602,14 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 		pb.Queue(`UPDATE episodes SET ended_at = GREATEST(started_at, $3)
 			WHERE lift_code = $1 AND ended_at IS NULL AND state = ANY($2)`, op.Lift, states, op.At)
 	}
+	if len(st.late) > 0 {
+		lifts, ts, states := make([]string, len(st.late)), make([]time.Time, len(st.late)), make([]string, len(st.late))
+		for i, r := range st.late {
+			lifts[i], ts[i], states[i] = r.Lift, r.TS, fleet.Mode(r.Mode).String()
+		}
+		pb.Queue(`SELECT episodes_place_heartbeats($1, $2, $3)`, lifts, ts, states)
+	}
+	trappedEpisodes(pb, b)
 	if pb.Len() == 0 {
 		return nil, nil
 	}
@@ -513,6 +643,39 @@ func writeRecords(ctx context.Context, tx pgx.Tx, b *ingest.Batch) ([]ingest.Dea
 		return nil, fmt.Errorf("write records: %w", MapErr(err))
 	}
 	return misses, nil
+}
+
+// trappedEpisodes queues the trapped episodes of b's entrapment events and
+// closing rescues. They need no lift lock: the events row of (lift, event
+// id), written earlier in the same transaction, serialises a raise and its
+// clear whichever instances get them, so the later of the two sees the
+// other. A clear that overtook its raise has set cleared_at, and the raise
+// then records the episode closed.
+func trappedEpisodes(pb *pgx.Batch, b *ingest.Batch) {
+	for _, e := range b.Events {
+		if !fleet.FaultCode(e.Code).IsEntrapment() {
+			continue
+		}
+		if e.State == "raised" {
+			pb.Queue(`INSERT INTO episodes (lift_code, state, started_at, ended_at)
+				SELECT $1, 'trapped', $2, (SELECT GREATEST($2, cleared_at) FROM events WHERE lift_code = $1 AND id = $3 AND cleared_at IS NOT NULL)
+				WHERE NOT EXISTS (SELECT 1 FROM episodes WHERE lift_code = $1 AND state = 'trapped'
+					AND started_at <= $2 AND (ended_at IS NULL OR ended_at > $2))
+				ON CONFLICT DO NOTHING`, e.Lift, e.TS, e.ID)
+			continue
+		}
+		pb.Queue(`UPDATE episodes SET ended_at = GREATEST(started_at, $2)
+			WHERE lift_code = $1 AND state = 'trapped' AND ended_at IS NULL AND started_at <= $2`, e.Lift, e.TS)
+	}
+	for _, r := range b.Rescues {
+		if r.Stage != "released" && r.Stage != "false_alarm" {
+			continue
+		}
+		pb.Queue(`UPDATE episodes SET ended_at = GREATEST(started_at, $2)
+			WHERE lift_code = $1 AND state = 'trapped' AND ended_at IS NULL AND started_at <= $2
+			  AND EXISTS (SELECT 1 FROM entrapments WHERE id = $3 AND lift_code = $1 AND firm_uscc = $4)`,
+			r.Lift, r.TS, r.Incident, r.Firm)
+	}
 }
 
 // recordOutcome sets the outcome of the j-th record of b (maintenance,
