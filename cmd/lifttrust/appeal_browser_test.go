@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"lifttrust/internal/browsertest"
-	"lifttrust/internal/testenv"
 )
 
 // TestAnInspectorAcceptsAFirmsAppealInARealBrowser is issue 12's appeal
@@ -32,12 +31,8 @@ import (
 func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 	browser := browsertest.Chromium(t)
 	axe := browsertest.AxeScript(t)
-	dbURL := testenv.NewDatabase(t)
-
-	firmA, firmB := usccOf("91310115MA1FL0001"), usccOf("91310115MA1FL0002")
-	lift1, lift2, lift3 := "31103101152020010001", "31103101152020010002", "31103101152020010003"
-	e2eFleet(t, dbURL, firmA, firmB, map[string]string{lift1: firmA, lift2: firmA, lift3: firmB})
-	srv := newE2EServer(t, dbURL)
+	srv := newE2EServer(t)
+	firmA, lift1 := e2eFirmA, e2eLift1
 	ctx, db, base := srv.ctx, srv.db, srv.base
 	// A penalty for maintenance overdue on lift 1, decided a month ago: in
 	// the scoring year, not a veto, so it costs points on one indicator
@@ -58,7 +53,7 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 		score float64
 		at    time.Time
 	}
-	latest := func() scored {
+	latest := func(t *testing.T) scored {
 		t.Helper()
 		var s scored
 		if err := db.Pool.QueryRow(ctx, `SELECT s.run_id, s.score::float8, coalesce(r.finished_at, r.started_at) FROM scores s JOIN score_runs r ON r.id = s.run_id
@@ -67,7 +62,7 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 		}
 		return s
 	}
-	before := latest()
+	before := latest(t)
 	var charged float64 // evidence points are signed: a loss is negative
 	if err := db.Pool.QueryRow(ctx, `SELECT -coalesce(sum(points), 0)::float8 FROM score_evidence WHERE run_id = $1 AND firm_uscc = $2 AND record_kind = 'penalty' AND record_id = $3`,
 		before.run, firmA, penalty).Scan(&charged); err != nil || charged <= 0 {
@@ -85,13 +80,13 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 		t.Cleanup(cancel)
 		return tab
 	}
-	open := func(tab context.Context, path, sel string) {
+	open := func(t *testing.T, tab context.Context, path, sel string) {
 		t.Helper()
 		if err := chromedp.Do(tab, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 			t.Fatalf("open %s: %v", path, err)
 		}
 	}
-	text := func(tab context.Context, sel string) string {
+	text := func(t *testing.T, tab context.Context, sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
@@ -100,9 +95,9 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 		return s
 	}
 	// shownScore is the score on the overview open in tab ("91.25 B").
-	shownScore := func(tab context.Context) float64 {
+	shownScore := func(t *testing.T, tab context.Context) float64 {
 		t.Helper()
-		f := strings.Fields(text(tab, "#ov-h + dl dd.big"))
+		f := strings.Fields(text(t, tab, "#ov-h + dl dd.big"))
 		if len(f) == 0 {
 			t.Fatal("the overview shows no score")
 		}
@@ -119,12 +114,12 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 
 	t.Run("the firm follows the penalty to its evidence and files an appeal through the portal's form", func(t *testing.T) {
 		signIn(t, firm, base, "anda", firmPassword, "#ov-h")
-		if got := shownScore(firm); got != before.score {
+		if got := shownScore(t, firm); got != before.score {
 			t.Errorf("/firm shows %.2f, want the latest run's %.2f", got, before.score)
 		}
 		browsertest.Axe(t, firm, axe)
-		open(firm, "/firm/evidence?indicator=penalties&lang=zh", `table tbody tr`)
-		row := text(firm, "table tbody")
+		open(t, firm, "/firm/evidence?indicator=penalties&lang=zh", `table tbody tr`)
+		row := text(t, firm, "table tbody")
 		if !strings.Contains(row, penalty) {
 			t.Fatalf("the evidence of the penalties indicator reads %q, want %s", row, penalty)
 		}
@@ -146,7 +141,7 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 			firmA, penalty).Scan(&appealID); err != nil {
 			t.Fatalf("the pending appeal: %v", err)
 		}
-		if got := text(firm, fmt.Sprintf("#a-%d", appealID)); !strings.Contains(got, "待审核") || !strings.Contains(got, "行政复议撤销") {
+		if got := text(t, firm, fmt.Sprintf("#a-%d", appealID)); !strings.Contains(got, "待审核") || !strings.Contains(got, "行政复议撤销") {
 			t.Errorf("the firm's appeal row reads %q, want it pending with its reason", got)
 		}
 		browsertest.Axe(t, firm, axe)
@@ -159,8 +154,8 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 	t.Run("the inspector sees the record, the firm's reason and the evidence, and accepts with a reason", func(t *testing.T) {
 		signIn(t, inspector, base, "insp", inspectorPassword, "#n-trapped")
 		sec := fmt.Sprintf("#a-%d", appealID)
-		open(inspector, "/inspector/appeals?lang=zh", sec)
-		got := text(inspector, sec)
+		open(t, inspector, "/inspector/appeals?lang=zh", sec)
+		got := text(t, inspector, sec)
 		for _, want := range []string{firmA, "上海安达电梯维保有限公司", "penalty " + penalty, "行政复议撤销", lift1} {
 			if !strings.Contains(got, want) {
 				t.Errorf("the inspector's appeal reads %q, lacking %q", got, want)
@@ -194,17 +189,17 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 	t.Run("the firm's score changes: goal within 10 s of the decision", func(t *testing.T) {
 		var after scored
 		waitFor(t, 30*time.Second, "new score run for firm A", func() bool {
-			after = latest()
+			after = latest(t)
 			return after.run != before.run
 		})
 		inDB := after.at.Sub(decided)
-		open(firm, "/firm?lang=zh", "#ov-h + dl dd.big")
+		open(t, firm, "/firm?lang=zh", "#ov-h + dl dd.big")
 		var shown float64
 		waitFor(t, 30*time.Second, "new score on /firm", func() bool {
-			if shown = shownScore(firm); shown != before.score {
+			if shown = shownScore(t, firm); shown != before.score {
 				return true
 			}
-			open(firm, "/firm?lang=zh", "#ov-h + dl dd.big")
+			open(t, firm, "/firm?lang=zh", "#ov-h + dl dd.big")
 			return false
 		})
 		onPage := time.Since(decided)
@@ -226,14 +221,14 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 
 	t.Run("both portals show the decision", func(t *testing.T) {
 		row := fmt.Sprintf("#a-%d", appealID)
-		open(firm, "/firm/appeals?lang=zh", row)
-		if got := text(firm, row); !strings.Contains(got, "申诉成立") || !strings.Contains(got, decisionReason) {
+		open(t, firm, "/firm/appeals?lang=zh", row)
+		if got := text(t, firm, row); !strings.Contains(got, "申诉成立") || !strings.Contains(got, decisionReason) {
 			t.Errorf("the firm's appeal row reads %q, want it accepted with the inspector's reason", got)
 		}
 		browsertest.Axe(t, firm, axe)
 		// The inspector landed back on the appeals page, told it is
 		// decided; it has left the pending list.
-		got := text(inspector, `p.ok[role=status]`)
+		got := text(t, inspector, `p.ok[role=status]`)
 		if !strings.Contains(got, fmt.Sprintf("申诉 #%d 已处理", appealID)) {
 			t.Errorf("the inspector's page says %q, want appeal #%d decided", got, appealID)
 		}
@@ -242,8 +237,8 @@ func TestAnInspectorAcceptsAFirmsAppealInARealBrowser(t *testing.T) {
 		}
 		browsertest.Axe(t, inspector, axe)
 		// The firm's score page as the inspector sees it has the new score.
-		open(inspector, "/inspector/firms/"+firmA+"?lang=zh", "#ov-h + dl dd.big")
-		if got, want := shownScore(inspector), latest().score; got != want {
+		open(t, inspector, "/inspector/firms/"+firmA+"?lang=zh", "#ov-h + dl dd.big")
+		if got, want := shownScore(t, inspector), latest(t).score; got != want {
 			t.Errorf("the inspector's copy of the firm's page shows %.2f, want %.2f", got, want)
 		}
 		browsertest.Axe(t, inspector, axe)

@@ -47,12 +47,8 @@ import (
 // asserted (docs/benchmarks.md has the figures).
 func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 	browser := browsertest.Chromium(t)
-	dbURL := testenv.NewDatabase(t)
-
-	firmA, firmB := usccOf("91310115MA1FL0001"), usccOf("91310115MA1FL0002")
-	lift1, lift2, lift3 := "31103101152020010001", "31103101152020010002", "31103101152020010003"
-	e2eFleet(t, dbURL, firmA, firmB, map[string]string{lift1: firmA, lift2: firmA, lift3: firmB})
-	srv := newE2EServer(t, dbURL)
+	srv := newE2EServer(t)
+	firmA, firmB, lift1, lift2, lift3 := e2eFirmA, e2eFirmB, e2eLift1, e2eLift2, e2eLift3
 	ctx, db, cli := srv.ctx, srv.db, srv.cli
 	const inspectorPassword = "watch-the-city-2026"
 	cli("user", "add", "--name", "insp", "--role", "inspector", "--password", inspectorPassword)
@@ -278,8 +274,18 @@ type e2eServer struct {
 	logs   syncBuffer
 }
 
-func newE2EServer(t *testing.T, dbURL string) *e2eServer {
+// The end-to-end fleet (e2eFleet): firm A maintains lifts 1 and 2, firm B
+// lift 3.
+var e2eFirmA, e2eFirmB = usccOf("91310115MA1FL0001"), usccOf("91310115MA1FL0002")
+
+const e2eLift1, e2eLift2, e2eLift3 = "31103101152020010001", "31103101152020010002", "31103101152020010003"
+
+// newE2EServer makes a scratch database with the end-to-end fleet and the
+// environment of a serve against it; start runs it.
+func newE2EServer(t *testing.T) *e2eServer {
 	t.Helper()
+	dbURL := testenv.NewDatabase(t)
+	e2eFleet(t, dbURL, e2eFirmA, e2eFirmB, map[string]string{e2eLift1: e2eFirmA, e2eLift2: e2eFirmA, e2eLift3: e2eFirmB})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
