@@ -78,19 +78,6 @@ func chromium(t *testing.T) context.Context {
 	return bctx
 }
 
-type axeResult struct {
-	Passes     int `json:"passes"`
-	Violations []struct {
-		ID     string `json:"id"`
-		Impact string `json:"impact"`
-		Help   string `json:"help"`
-		Nodes  []struct {
-			Target []any  `json:"target"`
-			HTML   string `json:"html"`
-		} `json:"nodes"`
-	} `json:"violations"`
-}
-
 // browserStates adds to the fixture one lift per state the pages must
 // show that the fixture does not have (fault, maintenance, out of
 // service, offline, maintenance overdue alone); it returns name → code.
@@ -269,25 +256,7 @@ func TestPublicPagesHoldOnEveryScreenInARealBrowser(t *testing.T) {
 					if w != 360 {
 						continue
 					}
-					if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](string(axe)+";true")); err != nil {
-						t.Fatal(err)
-					}
-					raw, err = chromedp.Run(tctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
-					if err != nil {
-						t.Fatal(err)
-					}
-					var res axeResult
-					if err := json.Unmarshal([]byte(raw), &res); err != nil {
-						t.Fatal(err)
-					}
-					if res.Passes == 0 {
-						t.Fatal("axe reported no passing rule: it did not run")
-					}
-					for _, v := range res.Violations {
-						for _, n := range v.Nodes {
-							t.Errorf("axe %s (%s): %s at %v: %.160s", v.ID, v.Impact, v.Help, n.Target, n.HTML)
-						}
-					}
+					axeCheck(t, tctx, axe)
 				}
 			})
 		}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -77,25 +76,7 @@ func TestOpenDataAndReportPagesInARealBrowserAreAccessible(t *testing.T) {
 			if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
 				_ = os.WriteFile(filepath.Join(shots, st.name+".png"), shot, 0o644)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+";true")); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var res axeResult
-			if err := json.Unmarshal([]byte(raw), &res); err != nil {
-				t.Fatal(err)
-			}
-			if res.Passes == 0 {
-				t.Fatal("axe reported no passing rule: it did not run")
-			}
-			for _, v := range res.Violations {
-				for _, n := range v.Nodes {
-					t.Errorf("axe %s (%s): %s at %v: %.160s", v.ID, v.Impact, v.Help, n.Target, n.HTML)
-				}
-			}
+			axeCheck(t, ctx, axe)
 		})
 	}
 }

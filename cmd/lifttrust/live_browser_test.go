@@ -47,40 +47,9 @@ import (
 // asserted (docs/benchmarks.md has the figures).
 func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 	browser := browsertest.Chromium(t)
-	dbURL := testenv.NewDatabase(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	firmA, firmB := usccOf("91310115MA1FL0001"), usccOf("91310115MA1FL0002")
-	lift1, lift2, lift3 := "31103101152020010001", "31103101152020010002", "31103101152020010003"
-	e2eFleet(t, dbURL, firmA, firmB, map[string]string{lift1: firmA, lift2: firmA, lift3: firmB})
-	db, err := postgres.Open(ctx, dbURL, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	vars := map[string]string{
-		"DATABASE_URL":             dbURL,
-		"HTTP_ADDR":                ln.Addr().String(),
-		"PUBLIC_BASE_URL":          base,
-		"LIFTTRUST_DATA_DIR":       t.TempDir(),
-		"LIFTTRUST_MQTT_CLIENT_ID": "lifttrust-e2e",
-	}
-	// The operator's commands, as an operator runs them.
-	cli := func(args ...string) string {
-		t.Helper()
-		var out, errs bytes.Buffer
-		if err := runWithInput(ctx, args, envOf(vars), strings.NewReader(""), &out, &errs); err != nil {
-			t.Fatalf("lifttrust %s: %v\n%s", strings.Join(args, " "), err, errs.String())
-		}
-		return out.String()
-	}
+	srv := newE2EServer(t)
+	firmA, firmB, lift1, lift2, lift3 := e2eFirmA, e2eFirmB, e2eLift1, e2eLift2, e2eLift3
+	ctx, db, cli := srv.ctx, srv.db, srv.cli
 	const inspectorPassword = "watch-the-city-2026"
 	cli("user", "add", "--name", "insp", "--role", "inspector", "--password", inspectorPassword)
 	creds := func(flag, id string) (string, string) {
@@ -103,43 +72,8 @@ func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 		t.Fatalf("webhook printed no secret: %q", out)
 	}
 	hook.secret = []byte(strings.TrimSpace(secret))
-
-	// serve, as `lifttrust serve` runs it.
-	cfg, err := LoadConfig(envOf(vars))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs syncBuffer
-	e := &env{cfg: cfg, stdin: strings.NewReader(""), stdout: io.Discard, stderr: &logs, log: newLogger(cfg, &logs)}
-	brokerURL := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, e, serveOptions{brokerAddr: "127.0.0.1:0", listener: ln, webhookClient: hook.srv.Client(),
-			started: func(u string) { brokerURL <- u }})
-	}()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve stopped with %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop within 15 s")
-		}
-		if t.Failed() {
-			t.Logf("serve's log:\n%s", logs.String())
-		}
-	}()
-	var broker string
-	select {
-	case broker = <-brokerURL:
-	case err := <-done:
-		t.Fatalf("serve exited early: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start within 60 s")
-	}
-	waitReady(t, base+"/readyz", done)
+	srv.start(serveOptions{webhookClient: hook.srv.Client()})
+	base, broker := srv.base, srv.broker
 
 	// The firms' dispatch systems subscribe with their own credentials.
 	alertsA := firmSubscriber(t, broker, userA, passA, alert.Topic("", firmA), "dispatch-a")
@@ -151,16 +85,7 @@ func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 	defer closeTab()
 	tab, cancelT := context.WithTimeout(tab, 3*time.Minute)
 	defer cancelT()
-	if err := chromedp.Do(tab,
-		chromedp.Navigate(base+"/login?lang=zh"),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "insp"),
-		chromedp.SendKeys(chromedp.CSS("#password"), inspectorPassword),
-		chromedp.Click(chromedp.CSS("main button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#n-trapped")),
-	); err != nil {
-		t.Fatalf("sign in: %v", err)
-	}
+	signIn(t, tab, base, "insp", inspectorPassword, "#n-trapped")
 	watching := time.Now()
 	if loc, err := chromedp.Run(tab, chromedp.Location()); err != nil || !strings.HasSuffix(strings.Split(loc, "?")[0], "/inspector") {
 		t.Fatalf("signed in at %q, want the live screen /inspector (%v)", loc, err)
@@ -293,6 +218,7 @@ func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 		}
 		var n int
 		waitFor(t, 10*time.Second, "the live screen after the report", func() bool {
+			var err error
 			n, err = chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('#trapped td.code').length`))
 			return err == nil
 		})
@@ -331,6 +257,121 @@ func TestAnEntrapmentReachesTheInspectorAndTheFirmInARealBrowser(t *testing.T) {
 		case <-time.After(time.Second):
 		}
 	})
+}
+
+// e2eServer is `lifttrust serve` in process for the end-to-end tests, on
+// free ports against a scratch database: its environment, the operator's
+// commands, and once started its address, the embedded broker's URL and a
+// pool on its database. It stops when the test ends.
+type e2eServer struct {
+	t      *testing.T
+	ctx    context.Context
+	vars   map[string]string
+	ln     net.Listener
+	base   string
+	broker string // set by start
+	db     *postgres.DB
+	logs   syncBuffer
+}
+
+// The end-to-end fleet (e2eFleet): firm A maintains lifts 1 and 2, firm B
+// lift 3.
+var e2eFirmA, e2eFirmB = usccOf("91310115MA1FL0001"), usccOf("91310115MA1FL0002")
+
+const e2eLift1, e2eLift2, e2eLift3 = "31103101152020010001", "31103101152020010002", "31103101152020010003"
+
+// newE2EServer makes a scratch database with the end-to-end fleet and the
+// environment of a serve against it; start runs it.
+func newE2EServer(t *testing.T) *e2eServer {
+	t.Helper()
+	dbURL := testenv.NewDatabase(t)
+	e2eFleet(t, dbURL, e2eFirmA, e2eFirmB, map[string]string{e2eLift1: e2eFirmA, e2eLift2: e2eFirmA, e2eLift3: e2eFirmB})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &e2eServer{t: t, ctx: ctx, ln: ln, base: "http://" + ln.Addr().String()}
+	s.vars = map[string]string{
+		"DATABASE_URL":             dbURL,
+		"HTTP_ADDR":                ln.Addr().String(),
+		"PUBLIC_BASE_URL":          s.base,
+		"LIFTTRUST_DATA_DIR":       t.TempDir(),
+		"LIFTTRUST_MQTT_CLIENT_ID": "lifttrust-e2e",
+	}
+	if s.db, err = postgres.Open(ctx, dbURL, 2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.db.Close)
+	return s
+}
+
+// cli runs a lifttrust command, as an operator runs it, and returns what
+// it printed.
+func (s *e2eServer) cli(args ...string) string {
+	s.t.Helper()
+	var out, errs bytes.Buffer
+	if err := runWithInput(s.ctx, args, envOf(s.vars), strings.NewReader(""), &out, &errs); err != nil {
+		s.t.Fatalf("lifttrust %s: %v\n%s", strings.Join(args, " "), err, errs.String())
+	}
+	return out.String()
+}
+
+// start runs serve, as `lifttrust serve` runs it, with the embedded broker
+// on a free port, and returns once /readyz answers. When the test ends,
+// serve must stop within 15 s; a failed test logs serve's log.
+func (s *e2eServer) start(opts serveOptions) {
+	t := s.t
+	t.Helper()
+	cfg, err := LoadConfig(envOf(s.vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cfg: cfg, stdin: strings.NewReader(""), stdout: io.Discard, stderr: &s.logs, log: newLogger(cfg, &s.logs)}
+	brokerURL := make(chan string, 1)
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(s.ctx)
+	opts.brokerAddr, opts.listener, opts.started = "127.0.0.1:0", s.ln, func(u string) { brokerURL <- u }
+	go func() { done <- serve(ctx, e, opts) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve stopped with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop within 15 s")
+		}
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", s.logs.String())
+		}
+	})
+	select {
+	case s.broker = <-brokerURL:
+	case err := <-done:
+		t.Fatalf("serve exited early: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start within 60 s")
+	}
+	waitReady(t, s.base+"/readyz", done)
+}
+
+// signIn signs user in through the /login form in tab and waits for the
+// landing page's element landing.
+func signIn(t *testing.T, tab context.Context, base, user, password, landing string) {
+	t.Helper()
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(base+"/login?lang=zh"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("main button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(landing)),
+	); err != nil {
+		t.Fatalf("sign in as %s: %v", user, err)
+	}
 }
 
 func usccOf(first17 string) string { return first17 + string(fleet.USCCCheckChar(first17)) }
