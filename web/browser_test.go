@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"lifttrust/internal/browsertest"
 	"lifttrust/web"
 )
 
@@ -35,47 +36,11 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-// chromium starts Debian's Chromium headless with a fresh profile and no
-// background traffic; missing Chromium skips outside CI.
+// chromium starts Debian's Chromium headless at a phone's window size
+// (internal/browsertest says when it skips).
 func chromium(t *testing.T) context.Context {
 	t.Helper()
-	if os.Getenv("LIFTTRUST_BROWSER_TESTS") == "skip" {
-		// scripts/test.sh runs the browser tests in a step of their own,
-		// without the race detector: they drive Chromium, whose speed
-		// under -race only made them slow.
-		t.Skip("LIFTTRUST_BROWSER_TESTS=skip: the browser tests run in their own step")
-	}
-	path := os.Getenv("LIFTTRUST_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Chromium missing in CI: %v (apt-get install chromium)", err)
-		}
-		t.Skipf("Chromium not installed at %s; skipping the browser test", path)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(412, 915),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return bctx
+	return browsertest.ChromiumSized(t, 412, 915)
 }
 
 // browserStates adds to the fixture one lift per state the pages must

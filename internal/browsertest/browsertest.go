@@ -18,6 +18,13 @@ import (
 // Chromium skips outside CI and fails in it.
 func Chromium(t testing.TB) context.Context {
 	t.Helper()
+	return ChromiumSized(t, 1280, 900)
+}
+
+// ChromiumSized is Chromium with another window size (the public pages'
+// tests start at a phone's 412×915).
+func ChromiumSized(t testing.TB, width, height int) context.Context {
+	t.Helper()
 	if os.Getenv("LIFTTRUST_BROWSER_TESTS") == "skip" {
 		t.Skip("LIFTTRUST_BROWSER_TESTS=skip: the browser tests run in their own step")
 	}
@@ -43,7 +50,7 @@ func Chromium(t testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(width, height),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
