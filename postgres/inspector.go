@@ -207,6 +207,33 @@ func (s *InspectorStore) PendingAppeals(ctx context.Context, ds []string) ([]ins
 	return out, MapErr(rows.Err())
 }
 
+// DecidedAppeals lists the appeals decided since a time in the
+// inspector's scope, newest first: what the dashboard shows after the
+// pending ones, so an inspector sees the outcome as the firm does.
+func (s *InspectorStore) DecidedAppeals(ctx context.Context, ds []string, since time.Time) ([]inspector.DecidedAppeal, error) {
+	var out []inspector.DecidedAppeal
+	err := s.db.each(ctx, `
+		SELECT a.id, a.firm_uscc, f.name, a.record_kind, a.record_id, a.status = 'accepted',
+		       a.decided_at, coalesce(u.username, ''), a.decision_reason
+		  FROM appeals a
+		  JOIN firms f ON f.uscc = a.firm_uscc
+		  LEFT JOIN users u ON u.id = a.decided_by
+		 WHERE a.status <> 'pending' AND a.decided_at >= $2 AND `+appealInScope+`
+		 ORDER BY a.decided_at DESC, a.id DESC LIMIT 500`, []any{districts(ds), since}, func(r pgx.Rows) error {
+		var a inspector.DecidedAppeal
+		if err := r.Scan(&a.ID, &a.FirmUSCC, &a.FirmName, &a.RecordKind, &a.RecordID, &a.Accepted,
+			&a.DecidedAt, &a.DecidedBy, &a.DecisionReason); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decided appeals: %w", err)
+	}
+	return out, nil
+}
+
 // DecideAppeal accepts or rejects a pending appeal in the inspector's
 // scope (ScoreStore.DecideAppeal: the reason rule, the audit-log row and
 // the rescore request commit together). An appeal outside the scope is

@@ -30,6 +30,7 @@ import (
 type InspectorStore interface {
 	Live(ctx context.Context, districts []string) (inspector.Live, error)
 	PendingAppeals(ctx context.Context, districts []string) ([]inspector.Appeal, error)
+	DecidedAppeals(ctx context.Context, districts []string, since time.Time) ([]inspector.DecidedAppeal, error)
 	DecideAppeal(ctx context.Context, districts []string, id int64, accept bool, reason string, by *auth.User) error
 	// Queues bounds each list to max rows (0: all, for CSV); counts are full.
 	Queues(ctx context.Context, districts []string, now time.Time, max int) (inspector.Queues, error)
@@ -286,7 +287,11 @@ func (p *Inspector) ExportQueue(c *fiber.Ctx) error {
 	})
 }
 
-// Appeals lists the appeals to decide (GET /inspector/appeals).
+// decidedDays is how far back the appeals page lists decided appeals.
+const decidedDays = 30
+
+// Appeals lists the appeals to decide (GET /inspector/appeals), then those
+// decided in the last 30 days with their outcome.
 func (p *Inspector) Appeals(c *fiber.Ctx) error {
 	return p.handle(c, func(u *auth.User, l *inspectorLayout) error {
 		return p.appealsPage(c, u, l, fiber.StatusOK, 0, "", c.Query("decided"))
@@ -298,8 +303,12 @@ func (p *Inspector) appealsPage(c *fiber.Ctx, u *auth.User, l *inspectorLayout, 
 	if err != nil {
 		return err
 	}
+	done, err := p.store.DecidedAppeals(c.UserContext(), u.Districts, time.Now().AddDate(0, 0, -decidedDays))
+	if err != nil {
+		return err
+	}
 	l.Title, l.Nav, l.CSRF = l.T("nav_appeals"), "appeals", p.cfg.CSRF.Token(c)
-	v := &inspectorAppealsPage{inspectorLayout: *l, Appeals: as, FormID: formID, FormErr: formErr}
+	v := &inspectorAppealsPage{inspectorLayout: *l, Appeals: as, Done: done, FormID: formID, FormErr: formErr}
 	if id, err := strconv.ParseInt(decided, 10, 64); err == nil && id > 0 {
 		v.Decided = id
 	}

@@ -228,8 +228,15 @@ func TestInspectorDecidesAnAppeal(t *testing.T) {
 		if _, _, body := f.req(t, "GET", "/firm/appeals", "sa", nil); !strings.Contains(body, "Checked against the site log") {
 			t.Error("the firm's appeals page does not show the decision")
 		}
-		if _, _, body := f.req(t, "GET", "/inspector/appeals?decided="+itoa(a.ID), "si", nil); strings.Contains(body, `id="a-`+itoa(a.ID)+`"`) {
+		_, _, body = f.req(t, "GET", "/inspector/appeals?decided="+itoa(a.ID), "si", nil)
+		if strings.Contains(body, `id="a-`+itoa(a.ID)+`"`) {
 			t.Error("a decided appeal is still in the inspector's list")
+		}
+		if !strings.Contains(body, `id="d-`+itoa(a.ID)+`"`) || !strings.Contains(body, "Checked against the site log") || !strings.Contains(body, "申诉成立") {
+			t.Error("the inspector's appeals page does not list the decision with its outcome and reason")
+		}
+		if _, _, body := f.req(t, "GET", "/inspector/appeals", "sx", nil); strings.Contains(body, `id="d-`+itoa(a.ID)+`"`) {
+			t.Error("the Xuhui inspector sees a decision on a Pudong lift")
 		}
 		if code, _, _ := f.req(t, "POST", path, "si", ff); code != 409 {
 			t.Errorf("deciding twice got %d, want 409", code)

@@ -100,6 +100,7 @@ func (l *inspectorLayout) Date(t time.Time) string {
 type inspectorAppealsPage struct {
 	inspectorLayout
 	Appeals []inspector.Appeal
+	Done    []inspector.DecidedAppeal
 	FormID  int64
 	FormErr string
 	Decided int64
@@ -184,6 +185,15 @@ var inspectorMessages = map[string][2]string{
 	"decide":            {"提交决定", "Submit the decision"},
 	"decided":           {"申诉 #%d 已处理，维保单位可在其工作台看到结果。", "Appeal #%d is decided; the firm sees the outcome in its portal."},
 	"error_back":        {"返回实时监测", "Back to the live screen"},
+	"decided_h":         {"近 30 天已处理的申诉", "Appeals decided in the last 30 days"},
+	"decided_none":      {"近 30 天没有已处理的申诉。", "No appeal was decided in the last 30 days."},
+	"col_appeal":        {"申诉", "Appeal"},
+	"col_outcome":       {"结果", "Outcome"},
+	"col_decided":       {"处理时间", "Decided"},
+	"col_decided_by":    {"处理人", "Decided by"},
+	"col_reason":        {"理由", "Reason"},
+	"outcome_accepted":  {"申诉成立", "Accepted"},
+	"outcome_rejected":  {"驳回", "Rejected"},
 	"col_indicator":     {"指标", "Indicator"},
 	"col_points":        {"扣分", "Points"},
 	"col_time":          {"时间", "Time"},

@@ -73,6 +73,18 @@ type Appeal struct {
 	Evidence []Evidence
 }
 
+// DecidedAppeal is an appeal decided lately, as both sides see it.
+type DecidedAppeal struct {
+	ID                 int64
+	FirmUSCC, FirmName string
+	RecordKind         string
+	RecordID           string
+	Accepted           bool
+	DecidedAt          time.Time
+	DecidedBy          string // the inspector's user name
+	DecisionReason     string
+}
+
 // Evidence is one line of the disputed record in the firm's current score.
 type Evidence struct {
 	Indicator string
