@@ -66,6 +66,10 @@ func (s *Server) Routes() []Route {
 	if insp == nil {
 		insp = noInspector{}
 	}
+	sc := s.deps.SpotChecks
+	if sc == nil {
+		sc = noSpotChecks{}
+	}
 	od := s.deps.Open
 	if od == nil {
 		od = noOpen{}
@@ -133,6 +137,13 @@ func (s *Server) Routes() []Route {
 		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, insp.ExportQueue},
 		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
 		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
+		// Spot checks (双随机、一公开): the month's plan within the
+		// inspector's districts, drawing it (city-wide inspectors only),
+		// and the tablet form that records one check.
+		{"GET", "/inspector/spotchecks", Inspector, 0, sc.Plan},
+		{"POST", "/inspector/spotchecks", Inspector, smallBody, sc.CreatePlan},
+		{"GET", "/inspector/spotchecks/:plan/:lift", Inspector, 0, sc.CheckForm},
+		{"POST", "/inspector/spotchecks/:plan/:lift", Inspector, smallBody, sc.RecordCheck},
 
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
@@ -282,6 +293,22 @@ func (noInspector) Queues(c *fiber.Ctx) error       { return notFound(c) }
 func (noInspector) ExportQueue(c *fiber.Ctx) error  { return notFound(c) }
 func (noInspector) Appeals(c *fiber.Ctx) error      { return notFound(c) }
 func (noInspector) DecideAppeal(c *fiber.Ctx) error { return notFound(c) }
+
+// SpotChecks are the inspectors' spot-check pages (package web).
+type SpotChecks interface {
+	Plan(c *fiber.Ctx) error
+	CreatePlan(c *fiber.Ctx) error
+	CheckForm(c *fiber.Ctx) error
+	RecordCheck(c *fiber.Ctx) error
+}
+
+// noSpotChecks answers 404 past the access check (servers built without them).
+type noSpotChecks struct{}
+
+func (noSpotChecks) Plan(c *fiber.Ctx) error        { return notFound(c) }
+func (noSpotChecks) CreatePlan(c *fiber.Ctx) error  { return notFound(c) }
+func (noSpotChecks) CheckForm(c *fiber.Ctx) error   { return notFound(c) }
+func (noSpotChecks) RecordCheck(c *fiber.Ctx) error { return notFound(c) }
 
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {

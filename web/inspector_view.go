@@ -41,7 +41,7 @@ func (l *inspectorLayout) Num(f float64) string              { return num(f) }
 
 // Tabs are the dashboard's sections.
 func (l *inspectorLayout) Tabs() [][2]string {
-	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"}}
+	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"}, {"spotchecks", "/inspector/spotchecks"}}
 }
 
 func (l *inspectorLayout) DateTime(t time.Time) string {

@@ -178,6 +178,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Portal:    firmPortal,
 		Inspector: inspectorDash,
 		Open:      openData,
+		// Spot checks share the dashboard's layout and sessions.
+		SpotChecks: web.NewSpotChecks(inspectorDash, postgres.NewSpotCheckStore(db)),
 	})
 
 	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass)

@@ -98,45 +98,23 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	store := postgres.NewSpotCheckStore(db)
-	cands, riskRun, err := store.Candidates(ctx)
+	d, err := postgres.NewSpotCheckStore(db).CreatePlan(ctx, month, *checks, seedN, w)
 	if err != nil {
 		return err
 	}
-	sel, err := spotcheck.Draw(cands, *checks, seedN, w)
-	if err != nil {
-		return err
-	}
-	inspectors, err := store.Inspectors(ctx)
-	if err != nil {
-		return err
-	}
-	last, err := store.LastInspectors(ctx, month)
-	if err != nil {
-		return err
-	}
-	var drawn []spotcheck.Selection
+	p, sel, as, inspectors, riskRun := d.Plan, d.Selections, d.Assignments, d.Inspectors, d.Plan.RiskRun
+	drawn := 0
 	for _, s := range sel {
 		if s.Drawn {
-			drawn = append(drawn, s)
+			drawn++
 		}
-	}
-	as := spotcheck.Assign(drawn, inspectors, last, seedN)
-	p := spotcheck.Plan{Month: month, Checks: *checks, Seed: seedN, Weights: w, RiskRun: riskRun, InputsChecksum: spotcheck.Checksum(cands)}
-	for _, a := range as {
-		if a.Inspector == 0 {
-			p.Unassigned++
-		}
-	}
-	if p.ID, err = store.SavePlan(ctx, p, sel, as); err != nil {
-		return err
 	}
 	forecasts := "no risk forecast (run lifttrust risk): firm grades only"
 	if riskRun != 0 {
 		forecasts = fmt.Sprintf("risk forecast run %d", riskRun)
 	}
 	fmt.Fprintf(e.stdout, "spotcheck: plan %d for %s: %d of %d lifts, seed %d, %.0f %% uniform, grade weights %s, power %g, %s; inputs %s\n",
-		p.ID, month.Format("2006-01"), len(drawn), len(sel), seedN, 100*w.Uniform, *grades, w.Power, forecasts, p.InputsChecksum[:16])
+		p.ID, month.Format("2006-01"), drawn, len(sel), seedN, 100*w.Uniform, *grades, w.Power, forecasts, p.InputsChecksum[:16])
 	withDistricts := 0
 	for _, in := range inspectors {
 		if len(in.Districts) > 0 {
