@@ -164,3 +164,76 @@ func ranks(xs []float64) []float64 {
 	}
 	return r
 }
+
+// Coverage measures the score's likely range (Result.Low–High, a 90 %
+// interval for the sampling noise in the firm's rates) against the score
+// the firm would get with unlimited data.
+//
+// The synthetic fleet scales all of a firm's neglect rates by one factor
+// that is linear in its latent quality within its profile (package seed,
+// behaviourFor), so the score a firm would get with unlimited data, where
+// every rate is the firm's true rate, is a function of profile and
+// quality. Coverage estimates it per profile as the least-squares line of
+// score on latent quality weighted by lifts, so that large firms, whose
+// scores carry little noise and little shrinkage, fix the line, and
+// counts the firms whose range holds their point on it. It leaves out
+// what the line cannot see: differences in the lifts firms hold (age,
+// IoT) that move a firm's true rates at equal quality.
+type Coverage struct {
+	Covered, Firms int
+	// TooHigh and TooLow count the misses: the whole range lies above the
+	// unlimited-data score (the score is too kind) or below it (too harsh).
+	TooHigh, TooLow int
+	// MeanHalfWidth is the mean half-width of the ranges, in points.
+	MeanHalfWidth float64
+}
+
+// Share is the share of firms covered.
+func (c Coverage) Share() float64 { return float64(c.Covered) / float64(c.Firms) }
+
+// RangeCoverage computes Coverage over the firms with a profile and a
+// latent quality; a profile with fewer than three firms is left out.
+func RangeCoverage(rs []Result, profiles map[string]string, quality map[string]float64) Coverage {
+	byProfile := map[string][]Result{}
+	for _, r := range rs {
+		p, okP := profiles[r.USCC]
+		if _, okQ := quality[r.USCC]; okP && okQ {
+			byProfile[p] = append(byProfile[p], r)
+		}
+	}
+	var c Coverage
+	var width float64
+	for _, p := range sortedKeys(byProfile) {
+		fs := byProfile[p]
+		if len(fs) < 3 {
+			continue
+		}
+		var sw, sx, sy, sxx, sxy float64
+		for _, r := range fs {
+			w, x := float64(max(r.Lifts, 1)), quality[r.USCC]
+			sw, sx, sy, sxx, sxy = sw+w, sx+w*x, sy+w*r.Score, sxx+w*x*x, sxy+w*x*r.Score
+		}
+		slope := 0.0
+		if d := sw*sxx - sx*sx; d > 0 {
+			slope = (sw*sxy - sx*sy) / d
+		}
+		icept := (sy - slope*sx) / sw
+		for _, r := range fs {
+			inf := math.Min(100, math.Max(0, icept+slope*quality[r.USCC]))
+			c.Firms++
+			width += (r.High - r.Low) / 2
+			switch {
+			case inf < r.Low:
+				c.TooHigh++
+			case inf > r.High:
+				c.TooLow++
+			default:
+				c.Covered++
+			}
+		}
+	}
+	if c.Firms > 0 {
+		c.MeanHalfWidth = width / float64(c.Firms)
+	}
+	return c
+}
