@@ -152,6 +152,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/open/firms.csv", Public, 0, od.FirmsCSV},
 		{"GET", "/open/firms.json", Public, 0, od.FirmsJSON},
 		{"GET", "/open/monthly.csv", Public, 0, od.MonthlyCSV},
+		{"GET", "/open/spotchecks.csv", Public, 0, od.SpotChecksCSV},
+		{"GET", "/open/spotchecks.json", Public, 0, od.SpotChecksJSON},
 		{"GET", "/open/reports/:year.json", Public, 0, od.ReportJSON},
 		{"GET", "/reports/:year", Public, 0, od.ReportPage},
 
@@ -318,6 +320,8 @@ type OpenData interface {
 	FirmsCSV(c *fiber.Ctx) error
 	FirmsJSON(c *fiber.Ctx) error
 	MonthlyCSV(c *fiber.Ctx) error
+	SpotChecksCSV(c *fiber.Ctx) error
+	SpotChecksJSON(c *fiber.Ctx) error
 	ReportJSON(c *fiber.Ctx) error
 	ReportPage(c *fiber.Ctx) error
 }
@@ -325,11 +329,13 @@ type OpenData interface {
 // noOpen answers 404 on the open-data routes of a server built without them.
 type noOpen struct{}
 
-func (noOpen) Index(c *fiber.Ctx) error      { return notFound(c) }
-func (noOpen) LiftsCSV(c *fiber.Ctx) error   { return notFound(c) }
-func (noOpen) LiftsJSON(c *fiber.Ctx) error  { return notFound(c) }
-func (noOpen) FirmsCSV(c *fiber.Ctx) error   { return notFound(c) }
-func (noOpen) FirmsJSON(c *fiber.Ctx) error  { return notFound(c) }
-func (noOpen) MonthlyCSV(c *fiber.Ctx) error { return notFound(c) }
-func (noOpen) ReportJSON(c *fiber.Ctx) error { return notFound(c) }
-func (noOpen) ReportPage(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) Index(c *fiber.Ctx) error          { return notFound(c) }
+func (noOpen) LiftsCSV(c *fiber.Ctx) error       { return notFound(c) }
+func (noOpen) LiftsJSON(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) FirmsCSV(c *fiber.Ctx) error       { return notFound(c) }
+func (noOpen) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) MonthlyCSV(c *fiber.Ctx) error     { return notFound(c) }
+func (noOpen) SpotChecksCSV(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) SpotChecksJSON(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportJSON(c *fiber.Ctx) error     { return notFound(c) }
+func (noOpen) ReportPage(c *fiber.Ctx) error     { return notFound(c) }
