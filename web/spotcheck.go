@@ -50,6 +50,9 @@ func NewSpotChecks(d *Inspector, store SpotCheckStore) *SpotChecks {
 	return &SpotChecks{insp: d, store: store, weights: spotcheck.DefaultWeights()}
 }
 
+// PlanTimeout bounds drawing and storing a plan from the dashboard.
+const PlanTimeout = 2 * time.Minute
+
 // MaxPlanChecks bounds a plan drawn from the dashboard: a month's checks
 // are a few hundred at most in a city of 300,000 lifts.
 const MaxPlanChecks = 5000
@@ -148,7 +151,12 @@ func (s *SpotChecks) CreatePlan(c *fiber.Ctx) error {
 			form.FormErr = "随机种子应为小于 2^63 的非负整数，或留空 / Seed: want a whole number below 2^63, or leave it blank"
 			return s.planPage(c, u, form, fiber.StatusBadRequest)
 		}
-		d, err := s.store.CreatePlan(c.UserContext(), month, n, seed, s.weights)
+		// Drawing reads and stores a row for every lift in use (305,000 in
+		// the city): longer than a page's request deadline, so it gets its
+		// own, and a client that leaves does not cut the plan short.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), PlanTimeout)
+		defer cancel()
+		d, err := s.store.CreatePlan(ctx, month, n, seed, s.weights)
 		if err != nil {
 			k := lifttrust.KindOf(err)
 			if k.Status >= 500 {
@@ -160,7 +168,7 @@ func (s *SpotChecks) CreatePlan(c *fiber.Ctx) error {
 			}
 			return s.planPage(c, u, form, k.Status)
 		}
-		if err := s.insp.store.Audit(c.UserContext(), u.Actor(c.IP()), "spotcheck.plan_drawn", "spotcheck_plan", strconv.FormatInt(d.Plan.ID, 10),
+		if err := s.insp.store.Audit(ctx, u.Actor(c.IP()), "spotcheck.plan_drawn", "spotcheck_plan", strconv.FormatInt(d.Plan.ID, 10),
 			map[string]any{"month": month.Format("2006-01"), "checks": n, "seed": strconv.FormatUint(seed, 10)}); err != nil {
 			return err
 		}
