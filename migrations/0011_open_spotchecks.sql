@@ -9,3 +9,6 @@ CREATE TRIGGER open_data_mark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sp
     FOR EACH STATEMENT EXECUTE FUNCTION open_data_mark('spotchecks');
 CREATE TRIGGER open_data_mark_spotchecks AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON firms
     FOR EACH STATEMENT EXECUTE FUNCTION open_data_mark('spotchecks');
+
+-- The dashboard's month page looks up each drawn lift's result.
+CREATE INDEX spotcheck_results_plan_idx ON spotcheck_results (plan_id, lift_code) WHERE plan_id IS NOT NULL;
