@@ -66,6 +66,10 @@ func (s *Server) Routes() []Route {
 	if insp == nil {
 		insp = noInspector{}
 	}
+	sc := s.deps.SpotChecks
+	if sc == nil {
+		sc = noSpotChecks{}
+	}
 	od := s.deps.Open
 	if od == nil {
 		od = noOpen{}
@@ -143,6 +147,14 @@ func (s *Server) Routes() []Route {
 		{"POST", "/inspector/reports/:tracking/escalate", Inspector, smallBody, insp.EscalateReport},
 		{"POST", "/inspector/reports/:tracking/close", Inspector, smallBody, insp.CloseReport},
 
+		// Spot checks (双随机、一公开): the month's plan within the
+		// inspector's districts, drawing it (city-wide inspectors only),
+		// and the tablet form that records one check.
+		{"GET", "/inspector/spotchecks", Inspector, 0, sc.Plan},
+		{"POST", "/inspector/spotchecks", Inspector, smallBody, sc.CreatePlan},
+		{"GET", "/inspector/spotchecks/:plan/:lift", Inspector, 0, sc.CheckForm},
+		{"POST", "/inspector/spotchecks/:plan/:lift", Inspector, smallBody, sc.RecordCheck},
+
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
 		{"GET", "/open", Public, 0, od.Index},
 		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
@@ -150,6 +162,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/open/firms.csv", Public, 0, od.FirmsCSV},
 		{"GET", "/open/firms.json", Public, 0, od.FirmsJSON},
 		{"GET", "/open/monthly.csv", Public, 0, od.MonthlyCSV},
+		{"GET", "/open/spotchecks.csv", Public, 0, od.SpotChecksCSV},
+		{"GET", "/open/spotchecks.json", Public, 0, od.SpotChecksJSON},
 		{"GET", "/open/reports/:year.json", Public, 0, od.ReportJSON},
 		{"GET", "/reports/:year", Public, 0, od.ReportPage},
 
@@ -310,6 +324,22 @@ func (noInspector) Reports(c *fiber.Ctx) error        { return notFound(c) }
 func (noInspector) EscalateReport(c *fiber.Ctx) error { return notFound(c) }
 func (noInspector) CloseReport(c *fiber.Ctx) error    { return notFound(c) }
 
+// SpotChecks are the inspectors' spot-check pages (package web).
+type SpotChecks interface {
+	Plan(c *fiber.Ctx) error
+	CreatePlan(c *fiber.Ctx) error
+	CheckForm(c *fiber.Ctx) error
+	RecordCheck(c *fiber.Ctx) error
+}
+
+// noSpotChecks answers 404 past the access check (servers built without them).
+type noSpotChecks struct{}
+
+func (noSpotChecks) Plan(c *fiber.Ctx) error        { return notFound(c) }
+func (noSpotChecks) CreatePlan(c *fiber.Ctx) error  { return notFound(c) }
+func (noSpotChecks) CheckForm(c *fiber.Ctx) error   { return notFound(c) }
+func (noSpotChecks) RecordCheck(c *fiber.Ctx) error { return notFound(c) }
+
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {
 	Index(c *fiber.Ctx) error
@@ -318,6 +348,8 @@ type OpenData interface {
 	FirmsCSV(c *fiber.Ctx) error
 	FirmsJSON(c *fiber.Ctx) error
 	MonthlyCSV(c *fiber.Ctx) error
+	SpotChecksCSV(c *fiber.Ctx) error
+	SpotChecksJSON(c *fiber.Ctx) error
 	ReportJSON(c *fiber.Ctx) error
 	ReportPage(c *fiber.Ctx) error
 }
@@ -325,11 +357,13 @@ type OpenData interface {
 // noOpen answers 404 on the open-data routes of a server built without them.
 type noOpen struct{}
 
-func (noOpen) Index(c *fiber.Ctx) error      { return notFound(c) }
-func (noOpen) LiftsCSV(c *fiber.Ctx) error   { return notFound(c) }
-func (noOpen) LiftsJSON(c *fiber.Ctx) error  { return notFound(c) }
-func (noOpen) FirmsCSV(c *fiber.Ctx) error   { return notFound(c) }
-func (noOpen) FirmsJSON(c *fiber.Ctx) error  { return notFound(c) }
-func (noOpen) MonthlyCSV(c *fiber.Ctx) error { return notFound(c) }
-func (noOpen) ReportJSON(c *fiber.Ctx) error { return notFound(c) }
-func (noOpen) ReportPage(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) Index(c *fiber.Ctx) error          { return notFound(c) }
+func (noOpen) LiftsCSV(c *fiber.Ctx) error       { return notFound(c) }
+func (noOpen) LiftsJSON(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) FirmsCSV(c *fiber.Ctx) error       { return notFound(c) }
+func (noOpen) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
+func (noOpen) MonthlyCSV(c *fiber.Ctx) error     { return notFound(c) }
+func (noOpen) SpotChecksCSV(c *fiber.Ctx) error  { return notFound(c) }
+func (noOpen) SpotChecksJSON(c *fiber.Ctx) error { return notFound(c) }
+func (noOpen) ReportJSON(c *fiber.Ctx) error     { return notFound(c) }
+func (noOpen) ReportPage(c *fiber.Ctx) error     { return notFound(c) }

@@ -52,6 +52,9 @@ type Deps struct {
 	// Inspector serves the inspectors' dashboard (/inspector); nil
 	// answers 404 behind the access check.
 	Inspector Dashboard
+	// SpotChecks serves the inspectors' spot-check pages
+	// (/inspector/spotchecks); nil answers 404 behind the access check.
+	SpotChecks SpotChecks
 	// Open serves /open and /reports (package web/open); nil answers 404
 	// on those routes.
 	Open OpenData

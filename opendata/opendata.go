@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -129,8 +130,30 @@ var Monthly = Dataset{
 	},
 }
 
+// SpotChecks is every spot check the regulator recorded (双随机、一公开:
+// the results are public). No inspector and no notes: a note may name a
+// person.
+var SpotChecks = Dataset{
+	Name: "spotchecks", TitleZH: "监督抽查结果", TitleEN: "Spot-check results",
+	DescZH: "每次监督抽查一行：检查日期、电梯、所在区、当日维保单位、所属抽查计划、结论及不合格项目（TSG T5002 检查清单代码）。不含监察员和备注。",
+	DescEN: "One row per spot check: date, lift, district, the firm maintaining it that day, the plan it belonged to, the result and the failed items (TSG T5002 checklist codes). No inspector and no notes.",
+	FreqZH: "实时（每次请求按当前记录生成）", FreqEN: "Live (built from the current records on every request)",
+	Formats: []string{"csv", "json"},
+	Fields: []Field{
+		{"checked_on", "date", "检查日期", "Date of the check"},
+		{"registration_code", "string", "电梯注册代码", "Lift's registration code"},
+		{"district_code", "string", "所在区行政区划代码", "District (administrative division code)"},
+		{"firm_uscc", "string", "当日维保单位统一社会信用代码", "USCC of the firm maintaining the lift that day"},
+		{"firm", "string", "维保单位名称", "Firm's name"},
+		{"plan_id", "integer", "抽查计划编号（空：计划外抽查）", "Spot-check plan (empty: a check outside any plan)"},
+		{"result", "string", "结论：pass 合格，fail 不合格", "Result: pass or fail"},
+		{"failed_items", "string", "不合格项目代码，以空格分隔（如 T02 T05）", "Failed item codes, space-separated (such as T02 T05)"},
+	},
+	NullNote: true,
+}
+
 // All lists the tabular datasets in the order the /open page shows them.
-var All = []Dataset{Lifts, Firms, Monthly}
+var All = []Dataset{Lifts, Firms, Monthly, SpotChecks}
 
 // LiftRow is one row of Lifts.
 type LiftRow struct {
@@ -180,6 +203,24 @@ type MonthlyRow struct {
 // Values returns the row's fields in Monthly.Fields order.
 func (r *MonthlyRow) Values() []any {
 	return []any{r.Month.Format("2006-01"), r.AreaCode, r.Area, r.LiftsInUse, r.Visits, r.Inspections, r.PassedFirst, r.Faults, r.Entrapments, r.Reports}
+}
+
+// SpotCheckRow is one row of SpotChecks.
+type SpotCheckRow struct {
+	CheckedOn                          time.Time
+	Lift, DistrictCode, FirmUSCC, Firm string
+	PlanID                             *int64
+	Result                             string
+	FailedItems                        []string
+}
+
+// Values returns the row's fields in SpotChecks.Fields order.
+func (r *SpotCheckRow) Values() []any {
+	var plan any
+	if r.PlanID != nil {
+		plan = *r.PlanID
+	}
+	return []any{r.CheckedOn.Format(time.DateOnly), r.Lift, r.DistrictCode, r.FirmUSCC, r.Firm, plan, r.Result, str(strings.Join(r.FailedItems, " "))}
 }
 
 func date(t *time.Time) any {

@@ -168,3 +168,24 @@ func (s *OpenSnapshot) Monthly(ctx context.Context, fn func(*opendata.MonthlyRow
 	}
 	return nil
 }
+
+// SpotChecks calls fn for every recorded spot check, by date and lift:
+// what open data publishes of it, never the inspector or the notes.
+func (s *OpenSnapshot) SpotChecks(ctx context.Context, fn func(*opendata.SpotCheckRow) error) error {
+	rows, err := s.tx.Query(ctx, `
+	SELECT r.checked_on, r.lift_code, l.district_code, r.firm_uscc, f.name, r.plan_id, r.overall, r.failed_items
+	  FROM spotcheck_results r
+	  JOIN lifts l ON l.registration_code = r.lift_code
+	  JOIN firms f ON f.uscc = r.firm_uscc
+	 ORDER BY r.checked_on, r.lift_code, r.id`)
+	if err != nil {
+		return fmt.Errorf("open data spot checks: %w", MapErr(err))
+	}
+	var r opendata.SpotCheckRow
+	_, err = pgx.ForEachRow(rows, []any{&r.CheckedOn, &r.Lift, &r.DistrictCode, &r.FirmUSCC, &r.Firm, &r.PlanID, &r.Result, &r.FailedItems},
+		func() error { return fn(&r) })
+	if err != nil {
+		return fmt.Errorf("open data spot checks: %w", MapErr(err))
+	}
+	return nil
+}

@@ -430,3 +430,119 @@ func (s *SpotCheckStore) OpenResults(ctx context.Context, from, to time.Time) ([
 	}
 	return out, nil
 }
+
+// CreatePlan draws the month's plan from the lifts in use, their firms'
+// grades and the latest risk forecast (spotcheck.Draw), assigns
+// inspectors (spotcheck.Assign) and stores it: what the command line and
+// the dashboard both do. ErrConflict when the month has a plan already.
+func (s *SpotCheckStore) CreatePlan(ctx context.Context, month time.Time, checks int, seed uint64, w spotcheck.Weights) (spotcheck.Drawn, error) {
+	var d spotcheck.Drawn
+	cands, riskRun, err := s.Candidates(ctx)
+	if err != nil {
+		return d, err
+	}
+	if d.Selections, err = spotcheck.Draw(cands, checks, seed, w); err != nil {
+		return d, err
+	}
+	if d.Inspectors, err = s.Inspectors(ctx); err != nil {
+		return d, err
+	}
+	last, err := s.LastInspectors(ctx, month)
+	if err != nil {
+		return d, err
+	}
+	var drawn []spotcheck.Selection
+	for _, x := range d.Selections {
+		if x.Drawn {
+			drawn = append(drawn, x)
+		}
+	}
+	d.Assignments = spotcheck.Assign(drawn, d.Inspectors, last, seed)
+	d.Plan = spotcheck.Plan{Month: month, Checks: checks, Seed: seed, Weights: w, RiskRun: riskRun, InputsChecksum: spotcheck.Checksum(cands)}
+	for _, a := range d.Assignments {
+		if a.Inspector == 0 {
+			d.Plan.Unassigned++
+		}
+	}
+	d.Plan.ID, err = s.SavePlan(ctx, d.Plan, d.Selections, d.Assignments)
+	return d, err
+}
+
+// plannedQuery selects drawn lifts of a plan with what the dashboard shows,
+// within the districts $2 (empty: the whole city).
+const plannedQuery = `
+	SELECT x.plan_id, p.month, x.lift_code, l.category, l.address, l.district_code, d.name_zh, d.name_en,
+	       coalesce(x.firm_uscc, ''), coalesce(f.name, ''), x.probability, coalesce(x.inspector_id, 0), coalesce(u.username, ''),
+	       coalesce(r.id, 0), coalesce(r.overall, ''), coalesce(r.checked_on, '0001-01-01'::date), coalesce(r.failed_items, '{}')
+	FROM spotcheck_selections x
+	JOIN spotcheck_plans p ON p.id = x.plan_id
+	JOIN lifts l ON l.registration_code = x.lift_code
+	JOIN districts d ON d.code = l.district_code
+	LEFT JOIN firms f ON f.uscc = x.firm_uscc
+	LEFT JOIN users u ON u.id = x.inspector_id
+	LEFT JOIN LATERAL (SELECT r.id, r.overall, r.checked_on, r.failed_items FROM spotcheck_results r
+	                   WHERE r.plan_id = x.plan_id AND r.lift_code = x.lift_code
+	                   ORDER BY r.checked_on DESC, r.id DESC LIMIT 1) r ON true
+	WHERE x.plan_id = $1 AND x.drawn
+	  AND (cardinality($2::text[]) = 0 OR l.district_code = ANY($2))`
+
+func scanPlanned(rows pgx.Rows) ([]spotcheck.Planned, error) {
+	var out []spotcheck.Planned
+	var p spotcheck.Planned
+	_, err := pgx.ForEachRow(rows, []any{&p.PlanID, &p.PlanMonth, &p.Lift, &p.Category, &p.Address, &p.District, &p.DistrictZH, &p.DistrictEN,
+		&p.Firm, &p.FirmName, &p.Probability, &p.Inspector, &p.Username, &p.ResultID, &p.Overall, &p.CheckedOn, &p.Failed}, func() error {
+		if p.ResultID == 0 {
+			p.CheckedOn = time.Time{}
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// MonthChecks returns the month's plan and its drawn lifts within
+// districts (empty: the whole city), by district and registration code;
+// ErrNotFound when the month has no plan.
+func (s *SpotCheckStore) MonthChecks(ctx context.Context, month time.Time, districts []string) (spotcheck.Plan, []spotcheck.Planned, error) {
+	p, err := scanPlan(s.db.Pool.QueryRow(ctx, `SELECT `+planCols+` FROM spotcheck_plans WHERE month = $1`, month.Format(time.DateOnly)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil, lifttrust.Errorf(lifttrust.ErrNotFound, "%s 没有抽查计划 / No spot-check plan for %s", month.Format("2006-01"), month.Format("2006-01"))
+	}
+	if err != nil {
+		return p, nil, fmt.Errorf("plan for %s: %w", month.Format("2006-01"), MapErr(err))
+	}
+	if districts == nil {
+		districts = []string{}
+	}
+	rows, err := s.db.Pool.Query(ctx, plannedQuery+` ORDER BY l.district_code, x.lift_code`, p.ID, districts)
+	if err != nil {
+		return p, nil, fmt.Errorf("checks of plan %d: %w", p.ID, MapErr(err))
+	}
+	out, err := scanPlanned(rows)
+	if err != nil {
+		return p, nil, fmt.Errorf("checks of plan %d: %w", p.ID, MapErr(err))
+	}
+	return p, out, nil
+}
+
+// PlannedCheck returns one drawn lift of a plan within districts (empty:
+// the whole city); ErrNotFound when the plan did not draw it or the lift
+// lies outside the districts, so an inspector cannot tell another
+// district's checks from none.
+func (s *SpotCheckStore) PlannedCheck(ctx context.Context, planID int64, lift string, districts []string) (spotcheck.Planned, error) {
+	if districts == nil {
+		districts = []string{}
+	}
+	rows, err := s.db.Pool.Query(ctx, plannedQuery+` AND x.lift_code = $3`, planID, districts, lift)
+	if err != nil {
+		return spotcheck.Planned{}, fmt.Errorf("planned check %d/%s: %w", planID, lift, MapErr(err))
+	}
+	out, err := scanPlanned(rows)
+	if err != nil {
+		return spotcheck.Planned{}, fmt.Errorf("planned check %d/%s: %w", planID, lift, MapErr(err))
+	}
+	if len(out) == 0 {
+		return spotcheck.Planned{}, lifttrust.Errorf(lifttrust.ErrNotFound, "计划 %d 中没有您辖区的电梯 %s / Plan %d has no check of lift %s in your districts", planID, lift, planID, lift)
+	}
+	return out[0], nil
+}

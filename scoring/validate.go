@@ -164,3 +164,117 @@ func ranks(xs []float64) []float64 {
 	}
 	return r
 }
+
+// Coverage measures the score's likely range (Result.Low–High, a 90 %
+// interval for the sampling noise in the firm's rates) against the score
+// the firm would get with unlimited data.
+//
+// The synthetic fleet scales all of a firm's neglect rates by one factor
+// that is linear in its latent quality within its profile (package seed,
+// behaviourFor), so the score a firm would get with unlimited data, where
+// every rate is the firm's true rate, is a smooth function of profile and
+// quality: linear where an indicator's loss is linear in its rate, bent
+// where a rate passes an indicator's good or bad threshold. Coverage
+// estimates it per profile as the least-squares quadratic in latent
+// quality weighted by lifts, so that large firms, whose scores carry
+// little noise and little shrinkage, fix the curve, and counts the firms
+// whose range holds their point on it. It leaves out what the curve cannot
+// see: differences in the lifts firms hold (age, IoT) that move a firm's
+// true rates at equal quality; those count as misses.
+type Coverage struct {
+	Covered, Firms int
+	// TooHigh and TooLow count the misses: the whole range lies above the
+	// unlimited-data score (the score is too kind) or below it (too harsh).
+	TooHigh, TooLow int
+	// MeanHalfWidth is the mean half-width of the ranges, in points.
+	MeanHalfWidth float64
+}
+
+// Share is the share of firms covered.
+func (c Coverage) Share() float64 { return float64(c.Covered) / float64(c.Firms) }
+
+// RangeCoverage computes Coverage over the firms with a profile and a
+// latent quality; a profile with fewer than five firms is left out.
+func RangeCoverage(rs []Result, profiles map[string]string, quality map[string]float64) Coverage {
+	byProfile := map[string][]Result{}
+	for _, r := range rs {
+		p, okP := profiles[r.USCC]
+		if _, okQ := quality[r.USCC]; okP && okQ {
+			byProfile[p] = append(byProfile[p], r)
+		}
+	}
+	var c Coverage
+	var width float64
+	for _, p := range sortedKeys(byProfile) {
+		fs := byProfile[p]
+		if len(fs) < 5 {
+			continue
+		}
+		// Weighted least squares for score = b0 + b1·q + b2·q², by the
+		// normal equations (3×3, Gaussian elimination).
+		var a [3][4]float64
+		for _, r := range fs {
+			w, q := float64(max(r.Lifts, 1)), quality[r.USCC]
+			v := [3]float64{1, q, q * q}
+			for i := range 3 {
+				for j := range 3 {
+					a[i][j] += w * v[i] * v[j]
+				}
+				a[i][3] += w * v[i] * r.Score
+			}
+		}
+		b, ok := solve3(a)
+		if !ok {
+			continue
+		}
+		for _, r := range fs {
+			q := quality[r.USCC]
+			inf := math.Min(100, math.Max(0, b[0]+b[1]*q+b[2]*q*q))
+			c.Firms++
+			width += (r.High - r.Low) / 2
+			switch {
+			case inf < r.Low:
+				c.TooHigh++
+			case inf > r.High:
+				c.TooLow++
+			default:
+				c.Covered++
+			}
+		}
+	}
+	if c.Firms > 0 {
+		c.MeanHalfWidth = width / float64(c.Firms)
+	}
+	return c
+}
+
+// solve3 solves a 3×3 system given as an augmented matrix, with partial
+// pivoting; ok is false when it is singular.
+func solve3(a [3][4]float64) (x [3]float64, ok bool) {
+	for i := range 3 {
+		p := i
+		for k := i + 1; k < 3; k++ {
+			if math.Abs(a[k][i]) > math.Abs(a[p][i]) {
+				p = k
+			}
+		}
+		a[i], a[p] = a[p], a[i]
+		if math.Abs(a[i][i]) < 1e-12 {
+			return x, false
+		}
+		for k := i + 1; k < 3; k++ {
+			f := a[k][i] / a[i][i]
+			for j := i; j < 4; j++ {
+				a[k][j] -= f * a[i][j]
+			}
+		}
+	}
+	for i := 2; i >= 0; i-- {
+		s := a[i][3]
+		for j := i + 1; j < 3; j++ {
+			s -= a[i][j] * x[j]
+		}
+		x[i] = s / a[i][i]
+	}
+	return x, true
+}

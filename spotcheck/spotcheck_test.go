@@ -1,6 +1,7 @@
 package spotcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -81,6 +82,32 @@ func TestDraw(t *testing.T) {
 			t.Errorf("B lift %.4f not above A lift %.4f at the same forecast", p[same.Lift], p[a.Lift])
 		}
 	})
+	t.Run("power 2 draws the riskier lift more than in proportion to its risk, power 1 in proportion", func(t *testing.T) {
+		prob := func(pw float64) map[string]float64 {
+			w2 := DefaultWeights()
+			w2.Power = pw
+			sel, err := Draw(cs, 2, 42, w2) // small enough that no lift is capped at 1
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := map[string]float64{}
+			for _, s := range sel {
+				p[s.Lift] = s.Probability - w2.Uniform*2/float64(len(cs)) // the risk-weighted part
+			}
+			return p
+		}
+		a, d := cs[0].Lift, cs[8].Lift // A at 0.05 (weight 0.05); D at 0.25 (weight 2)
+		if r := prob(1)[d] / prob(1)[a]; math.Abs(r-40) > 1e-6 {
+			t.Errorf("power 1: D/A %.4f, want 40", r)
+		}
+		if r := prob(2)[d] / prob(2)[a]; math.Abs(r-1600) > 1e-6 {
+			t.Errorf("power 2: D/A %.4f, want 1600", r)
+		}
+		var old Weights
+		if err := json.Unmarshal([]byte(`{"grade":{"A":1,"B":2,"C":4,"D":8},"ungraded":2,"uniform":0.2}`), &old); err != nil || old.power() != 1 {
+			t.Errorf("a plan stored without power reads as power %v (%v), want 1", old.power(), err)
+		}
+	})
 	t.Run("each lift is drawn about as often as its probability says", func(t *testing.T) {
 		count := map[string]int{}
 		const runs = 2000
@@ -132,7 +159,8 @@ func TestDraw(t *testing.T) {
 				_, err := Draw(cs, 5, 1, w2)
 				return err
 			},
-			"a lift twice": func() error { _, err := Draw(append(cs[:3:3], cs[0]), 2, 1, w); return err },
+			"a lift twice":  func() error { _, err := Draw(append(cs[:3:3], cs[0]), 2, 1, w); return err },
+			"a power of 10": func() error { w2 := w; w2.Power = 10; _, err := Draw(cs, 5, 1, w2); return err },
 		} {
 			if err := f(); !errors.Is(err, lifttrust.ErrInvalid) {
 				t.Errorf("%s: %v, want ErrInvalid", name, err)

@@ -42,7 +42,7 @@ func (l *inspectorLayout) Num(f float64) string              { return num(f) }
 // Tabs are the dashboard's sections.
 func (l *inspectorLayout) Tabs() [][2]string {
 	return [][2]string{{"live", "/inspector"}, {"queues", "/inspector/queues"}, {"appeals", "/inspector/appeals"},
-		{"firms", "/inspector/firms"}, {"lifts", "/inspector/lifts"}, {"reports", "/inspector/reports"}}
+		{"firms", "/inspector/firms"}, {"lifts", "/inspector/lifts"}, {"reports", "/inspector/reports"}, {"spotchecks", "/inspector/spotchecks"}}
 }
 
 func (l *inspectorLayout) DateTime(t time.Time) string {

@@ -107,6 +107,9 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		printValidation(e, scoring.Validate(rs, truth.Profiles, fakes), len(truth.FakeVisits) == 0)
 		if len(truth.Quality) > 0 {
 			fmt.Fprintf(e.stdout, "validation: Spearman ρ(latent quality, rank by score) %.3f over %d firms (goal ≥ 0.9)\n", scoring.QualitySpearman(rs, truth.Quality), len(truth.Quality))
+			cv := scoring.RangeCoverage(rs, truth.Profiles, truth.Quality)
+			fmt.Fprintf(e.stdout, "validation: likely range holds the score with unlimited data for %d of %d firms (%.1f %%; goal 85-95 %%); misses: %d ranges above it, %d below; mean half-width %.2f points\n",
+				cv.Covered, cv.Firms, 100*cv.Share(), cv.TooHigh, cv.TooLow, cv.MeanHalfWidth)
 		}
 		if len(truth.FakeVisits) > 0 {
 			fmt.Fprintf(e.stdout, "validation: planted fake visits not required: %d during a monitor outage (undetectable), %d outside the period\n", inOutage, outside)

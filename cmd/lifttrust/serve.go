@@ -205,6 +205,8 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 		Portal:    firmPortal,
 		Inspector: inspectorDash,
 		Open:      openData,
+		// Spot checks share the dashboard's layout and sessions.
+		SpotChecks: web.NewSpotChecks(inspectorDash, postgres.NewSpotCheckStore(db)),
 	})
 
 	alerts := e.newAlerter(db, mqttURL, mqttUser, mqttPass, o.webhookClient)

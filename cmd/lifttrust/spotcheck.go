@@ -51,7 +51,8 @@ func (e *env) spotCheckDB(ctx context.Context) (*postgres.DB, func(), error) {
 }
 
 // spotCheckPlan draws the month's plan: spotcheck plan --month YYYY-MM
-// --checks N [--seed S] [--out DIR] [--uniform 0.2] [--grades A=1,B=2,C=4,D=8].
+// --checks N [--seed S] [--out DIR] [--uniform 0.2] [--grades A=1,B=2,C=4,D=8]
+// [--power 2].
 func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("spotcheck plan", e)
 	monthFlag := fs.String("month", "", "the month to plan, YYYY-MM (required)")
@@ -62,6 +63,7 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	uniform := fs.Float64("uniform", def.Uniform, "share of the checks drawn uniformly at random (0-1]")
 	grades := fs.String("grades", "A=1,B=2,C=4,D=8", "weight of each firm grade")
 	ungraded := fs.Float64("ungraded", def.Ungraded, "weight of a firm without a score")
+	power := fs.Float64("power", def.Power, "exponent of grade weight × forecast: 1 draws in proportion to risk, 2 concentrates on the riskiest lifts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return lifttrust.Errorf(lifttrust.ErrInvalid, "--month %q: want YYYY-MM such as 2026-12", *monthFlag)
 	}
-	w := spotcheck.Weights{Grade: map[string]float64{}, Uniform: *uniform, Ungraded: *ungraded}
+	w := spotcheck.Weights{Grade: map[string]float64{}, Uniform: *uniform, Ungraded: *ungraded, Power: *power}
 	for _, kv := range strings.Split(*grades, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		x, err := strconv.ParseFloat(v, 64)
@@ -96,45 +98,23 @@ func spotCheckPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	store := postgres.NewSpotCheckStore(db)
-	cands, riskRun, err := store.Candidates(ctx)
+	d, err := postgres.NewSpotCheckStore(db).CreatePlan(ctx, month, *checks, seedN, w)
 	if err != nil {
 		return err
 	}
-	sel, err := spotcheck.Draw(cands, *checks, seedN, w)
-	if err != nil {
-		return err
-	}
-	inspectors, err := store.Inspectors(ctx)
-	if err != nil {
-		return err
-	}
-	last, err := store.LastInspectors(ctx, month)
-	if err != nil {
-		return err
-	}
-	var drawn []spotcheck.Selection
+	p, sel, as, inspectors, riskRun := d.Plan, d.Selections, d.Assignments, d.Inspectors, d.Plan.RiskRun
+	drawn := 0
 	for _, s := range sel {
 		if s.Drawn {
-			drawn = append(drawn, s)
+			drawn++
 		}
-	}
-	as := spotcheck.Assign(drawn, inspectors, last, seedN)
-	p := spotcheck.Plan{Month: month, Checks: *checks, Seed: seedN, Weights: w, RiskRun: riskRun, InputsChecksum: spotcheck.Checksum(cands)}
-	for _, a := range as {
-		if a.Inspector == 0 {
-			p.Unassigned++
-		}
-	}
-	if p.ID, err = store.SavePlan(ctx, p, sel, as); err != nil {
-		return err
 	}
 	forecasts := "no risk forecast (run lifttrust risk): firm grades only"
 	if riskRun != 0 {
 		forecasts = fmt.Sprintf("risk forecast run %d", riskRun)
 	}
-	fmt.Fprintf(e.stdout, "spotcheck: plan %d for %s: %d of %d lifts, seed %d, %.0f %% uniform, grade weights %s, %s; inputs %s\n",
-		p.ID, month.Format("2006-01"), len(drawn), len(sel), seedN, 100*w.Uniform, *grades, forecasts, p.InputsChecksum[:16])
+	fmt.Fprintf(e.stdout, "spotcheck: plan %d for %s: %d of %d lifts, seed %d, %.0f %% uniform, grade weights %s, power %g, %s; inputs %s\n",
+		p.ID, month.Format("2006-01"), drawn, len(sel), seedN, 100*w.Uniform, *grades, w.Power, forecasts, p.InputsChecksum[:16])
 	withDistricts := 0
 	for _, in := range inspectors {
 		if len(in.Districts) > 0 {

@@ -1,7 +1,7 @@
 // Package open serves LiftTrust's open data and the yearly report on the
 // web: the /open page (datasets, fields, update frequency, licence), the
 // datasets themselves (/open/lifts.csv|.json, /open/firms.csv|.json,
-// /open/monthly.csv, /open/reports/{year}.json) and the report page
+// /open/monthly.csv, /open/spotchecks.csv|.json, /open/reports/{year}.json) and the report page
 // /reports/{year}. Every route is public.
 //
 // Datasets stream from one database snapshot to the client (CSV with a
@@ -37,6 +37,7 @@ type Snapshot interface {
 	Lifts(ctx context.Context, fn func(*opendata.LiftRow) error) error
 	Firms(ctx context.Context, fn func(*opendata.FirmRow) error) error
 	Monthly(ctx context.Context, fn func(*opendata.MonthlyRow) error) error
+	SpotChecks(ctx context.Context, fn func(*opendata.SpotCheckRow) error) error
 	Close()
 }
 
@@ -130,6 +131,8 @@ func (h *Handler) Routes() []Route {
 		{"/open/firms.csv", h.FirmsCSV},
 		{"/open/firms.json", h.FirmsJSON},
 		{"/open/monthly.csv", h.MonthlyCSV},
+		{"/open/spotchecks.csv", h.SpotChecksCSV},
+		{"/open/spotchecks.json", h.SpotChecksJSON},
 		{"/open/reports/:year.json", h.ReportJSON},
 		{"/reports/:year", h.ReportPage},
 	}
@@ -163,6 +166,12 @@ func (h *Handler) FirmsJSON(c *fiber.Ctx) error { return h.stream(c, opendata.Fi
 // MonthlyCSV serves GET /open/monthly.csv.
 func (h *Handler) MonthlyCSV(c *fiber.Ctx) error { return h.stream(c, opendata.Monthly, "csv") }
 
+// SpotChecksCSV serves GET /open/spotchecks.csv.
+func (h *Handler) SpotChecksCSV(c *fiber.Ctx) error { return h.stream(c, opendata.SpotChecks, "csv") }
+
+// SpotChecksJSON serves GET /open/spotchecks.json.
+func (h *Handler) SpotChecksJSON(c *fiber.Ctx) error { return h.stream(c, opendata.SpotChecks, "json") }
+
 // each runs the dataset's query in snap, handing every row's values to fn.
 func each(ctx context.Context, snap Snapshot, d opendata.Dataset, fn func([]any) error) error {
 	switch d.Name {
@@ -172,6 +181,8 @@ func each(ctx context.Context, snap Snapshot, d opendata.Dataset, fn func([]any)
 		return snap.Firms(ctx, func(r *opendata.FirmRow) error { return fn(r.Values()) })
 	case opendata.Monthly.Name:
 		return snap.Monthly(ctx, func(r *opendata.MonthlyRow) error { return fn(r.Values()) })
+	case opendata.SpotChecks.Name:
+		return snap.SpotChecks(ctx, func(r *opendata.SpotCheckRow) error { return fn(r.Values()) })
 	}
 	return fmt.Errorf("unknown dataset %s", d.Name)
 }

@@ -39,6 +39,8 @@ var personal = []string{
 	"测试员",             // a technician's (masked) name
 	"021-55501234",    // a use unit's contact line (not in the datasets' fields)
 	"王*",              // a use unit's safety manager
+	"inspxq7secret",   // a spot check's inspector
+	"抽查备注XQ7",         // a spot check's note, which may name a person
 }
 
 type fixture struct {
@@ -72,6 +74,10 @@ func newFixture(t *testing.T) *fixture {
 		`INSERT INTO reports (tracking_no, lift_code, firm_uscc, category, body, callback_phone, status, answer, created_at, answered_at)
 		 VALUES ('XQ7TRACK01', '` + lift + `', '` + firm + `', 'noise', '乘客私密描述XQ7', '13912345678', 'answered', '维保单位私密答复XQ7', '2025-06-02 10:00+08', '2025-06-03 10:00+08')`,
 		`UPDATE use_units SET contact_phone = '021-55501234', safety_manager_masked = '王*' WHERE uscc = '` + unit + `'`,
+		`INSERT INTO users (username, password_hash, role) VALUES ('inspxq7secret', 'x', 'inspector')`,
+		`INSERT INTO spotcheck_results (lift_code, firm_uscc, inspector_id, checked_on, minutes_on_site, overall, items, failed_items, source)
+		 SELECT '` + lift + `', '` + firm + `', id, '2026-11-20', 50, 'fail',
+		        '[{"code": "T02", "passed": false, "note": "抽查备注XQ7"}]', '{T02,T05}', 'form' FROM users WHERE username = 'inspxq7secret'`,
 	} {
 		if _, err := db.Pool.Exec(ctx, q); err != nil {
 			t.Fatalf("%v\n%s", err, q)
@@ -213,7 +219,8 @@ func TestOpenData(t *testing.T) {
 	})
 
 	t.Run("no dataset carries personal data", func(t *testing.T) {
-		for _, p := range []string{"/open/lifts.csv", "/open/lifts.json", "/open/firms.csv", "/open/firms.json", "/open/monthly.csv", "/open/reports/2025.json", "/reports/2025", "/reports/2025?lang=en"} {
+		for _, p := range []string{"/open/lifts.csv", "/open/lifts.json", "/open/firms.csv", "/open/firms.json", "/open/monthly.csv",
+			"/open/spotchecks.csv", "/open/spotchecks.json", "/open/reports/2025.json", "/reports/2025", "/reports/2025?lang=en"} {
 			resp, body := f.get(t, p)
 			if resp.StatusCode != 200 {
 				t.Errorf("%s: status %d", p, resp.StatusCode)
@@ -224,6 +231,24 @@ func TestOpenData(t *testing.T) {
 					t.Errorf("%s contains personal data %q", p, s)
 				}
 			}
+		}
+	})
+
+	t.Run("spotchecks.csv lists each check with its failed items, and the /open page describes it", func(t *testing.T) {
+		_, body := f.get(t, "/open/spotchecks.csv")
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte(opendata.BOM)))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || strings.Join(recs[0], ",") != "checked_on,registration_code,district_code,firm_uscc,firm,plan_id,result,failed_items" {
+			t.Fatalf("spotchecks.csv: %v", recs)
+		}
+		if r := recs[1]; r[0] != "2026-11-20" || r[5] != "" || r[6] != "fail" || r[7] != "T02 T05" {
+			t.Errorf("row %v", r)
+		}
+		_, page := f.get(t, "/open")
+		if !strings.Contains(string(page), "/open/spotchecks.json") || !strings.Contains(string(page), "监督抽查结果") {
+			t.Error("the /open page does not list the spot-check results")
 		}
 	})
 
