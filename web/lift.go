@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +32,6 @@ var liftTmpl = pageTemplate("lift")
 // liftView is the passenger page.
 type liftView struct {
 	layout
-	HBMarker   bool // render the heartbeat time as hbMarker, to be spliced
 	Lift       *view.Lift
 	Firm       *view.Firm
 	State      view.State
@@ -44,14 +45,6 @@ type liftView struct {
 	// true warnings, shown right below it (status.go).
 	Headline fact
 	Facts    []fact
-}
-
-// HeartbeatText is the last heartbeat time, or the marker spliced later.
-func (v *liftView) HeartbeatText() string {
-	if v.HBMarker {
-		return hbMarker
-	}
-	return v.DateTime(v.Heartbeat)
 }
 
 // warm renders the default variant of every lift not yet cached, on all
@@ -163,7 +156,7 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 		}
 		p.cache.put(key, e)
 		pageRenders.WithLabelValues("lift").Inc()
-	} else if e.frame != nil && e.hbText != "" && hb.Unix()/60 != e.hbMinute {
+	} else if e.hbText != "" && hb.Unix()/60 != e.hbMinute {
 		// Heartbeats are shown to the minute: only a new minute costs a
 		// new trailer (microseconds), never a render.
 		e = p.withHeartbeat(e, hb)
@@ -172,31 +165,45 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 	return p.sendEntry(c, e)
 }
 
-// renderLift renders a lift page and cuts it into spliceable pieces.
+// renderLift writes a lift's part of its page and compresses it, between
+// its variant's prefix and suffix (compressed once): the whole cost of a
+// cache miss.
 func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) (*cacheEntry, error) {
-	data := p.liftData(v, lift, firm, hb, now)
-	data.HBMarker = true
-	html, err := render(liftTmpl, data)
+	fr, err := p.liftFrame(v)
 	if err != nil {
 		return nil, err
 	}
-	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang}
-	if pre, mid, suf, ok := split(html); ok {
-		if fr := p.frames.get(v.key(), pre, suf); fr != nil {
-			e.frame = fr
-			a, b, found := bytes.Cut(mid, []byte(hbMarker))
-			e.a, e.b = deflatePiece(a, false), deflatePiece(b, false)
-			if found {
-				return p.withHeartbeat(e, hb), nil
-			}
-			e.tr = trailer(fr.prefix, e.a, e.b, fr.suffix)
-			return e, nil
-		}
+	w := writerPool.Get().(*pageWriter)
+	defer writerPool.Put(w)
+	w.b = w.b[:0]
+	hbAt := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
+	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr}
+	if hbAt < 0 {
+		e.a = fixedPiece(w.b)
+		e.tr = trailer(fr.prefix, e.a, e.b, fr.suffix)
+		return e, nil
 	}
-	// Cannot splice: cache the page whole, with the time rendered in.
-	html = bytes.Replace(html, []byte(hbMarker), []byte(data.DateTime(hb)), 1)
-	e.gz = compress(html)
-	return e, nil
+	e.a, e.b = fixedPiece(w.b[:hbAt]), fixedPiece(w.b[hbAt:])
+	return p.withHeartbeat(e, hb), nil
+}
+
+var writerPool = sync.Pool{New: func() any { return &pageWriter{b: make([]byte, 0, 8<<10)} }}
+
+// liftFrame returns the variant's prefix and suffix, cut once from
+// lift.html rendered for a stand-in lift (they hold nothing of a lift's).
+func (p *Pages) liftFrame(v variant) (*frame, error) {
+	return p.frames.get(v.key(), func() (*frame, error) {
+		html, err := render(liftTmpl, p.liftData(v, &view.Lift{}, nil, time.Time{}, p.cfg.Now()))
+		if err != nil {
+			return nil, err
+		}
+		pre, _, suf, ok := split(html)
+		if !ok {
+			return nil, fmt.Errorf("lift page of variant %s: no middle to cut", v.key())
+		}
+		return &frame{prefixText: bytes.Clone(pre), suffixText: bytes.Clone(suf),
+			prefix: deflatePiece(pre, false), suffix: deflatePiece(suf, true)}, nil
+	})
 }
 
 // withHeartbeat returns a copy of e showing the heartbeat time text
@@ -234,24 +241,12 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
 	// The gzip trailer is the CRC-32 and length of the whole page text:
 	// an ETag for free.
-	tr := e.tr
-	if e.frame == nil && len(e.gz) >= 8 {
-		copy(tr[:], e.gz[len(e.gz)-8:])
-	}
-	etag := `W/"` + hex.EncodeToString(tr[:]) + `"`
+	etag := `W/"` + hex.EncodeToString(e.tr[:]) + `"`
 	c.Set(fiber.HeaderETag, etag)
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	gzipOK := strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
-	if e.frame == nil {
-		if gzipOK {
-			c.Set(fiber.HeaderContentEncoding, "gzip")
-			return c.Send(e.gz)
-		}
-		return sendInflated(c, e.gz)
-	}
-	if !gzipOK {
+	if !strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
 		var b bytes.Buffer
 		e.writeTo(&b)
 		return sendInflated(c, b.Bytes())

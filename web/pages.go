@@ -69,6 +69,9 @@ type Pages struct {
 	frames frames
 	hbs    hbPieces
 
+	staticMu sync.RWMutex
+	statics  map[string]*liftStatic // per variant key (render_lift.go)
+
 	limits *windowLimits
 
 	missMu sync.Mutex
