@@ -176,15 +176,17 @@ func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now 
 	w := writerPool.Get().(*pageWriter)
 	defer writerPool.Put(w)
 	w.b = w.b[:0]
-	hbAt := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
-	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr}
-	if hbAt < 0 {
-		e.a = fixedPiece(w.b)
-		e.tr = trailer(fr.prefix, e.a, e.b, fr.suffix)
+	cut := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
+	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
+		head: fixedPiece(w.b[:cut.shared]), shared: p.shared.get(w.b[cut.shared:cut.sharedEnd])}
+	if cut.hb < 0 {
+		e.a = fixedPiece(w.b[cut.sharedEnd:])
+		e.tr = e.trailer()
 		return e, nil
 	}
-	e.a, e.b = fixedPiece(w.b[:hbAt]), fixedPiece(w.b[hbAt:])
-	return p.withHeartbeat(e, hb), nil
+	e.a, e.b = fixedPiece(w.b[cut.sharedEnd:cut.hb]), fixedPiece(w.b[cut.hb:])
+	e.setHeartbeat(formatDateTime(v.lang, hb), hb, p.hbs.get)
+	return e, nil
 }
 
 var writerPool = sync.Pool{New: func() any { return &pageWriter{b: make([]byte, 0, 8<<10)} }}
@@ -210,10 +212,19 @@ func (p *Pages) liftFrame(v variant) (*frame, error) {
 // (entries are shared by concurrent requests, so they are never changed).
 func (p *Pages) withHeartbeat(e *cacheEntry, hb time.Time) *cacheEntry {
 	n := *e
-	text := formatDateTime(e.lang, hb)
-	n.hbText, n.hbMinute, n.hb = text, hb.Unix()/60, p.hbs.get(text)
-	n.tr = trailer(n.frame.prefix, n.a, n.hb, n.b, n.frame.suffix)
+	n.setHeartbeat(formatDateTime(e.lang, hb), hb, p.hbs.get)
 	return &n
+}
+
+// setHeartbeat fills a new entry's heartbeat piece and trailer.
+func (e *cacheEntry) setHeartbeat(text string, hb time.Time, pieceOf func(string) piece) {
+	e.hbText, e.hbMinute, e.hb = text, hb.Unix()/60, pieceOf(text)
+	e.tr = e.trailer()
+}
+
+// trailer is the gzip trailer of the entry's whole page.
+func (e *cacheEntry) trailer() [8]byte {
+	return trailer(e.frame.prefix, e.head, *e.shared, e.a, e.hb, e.b, e.frame.suffix)
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
@@ -257,7 +268,7 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 }
 
 func (e *cacheEntry) writeTo(w io.Writer) {
-	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.a.deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
+	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.head.deflate, e.shared.deflate, e.a.deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
 		_, _ = w.Write(part) // a response body buffer does not fail
 	}
 }

@@ -38,7 +38,7 @@ func BenchmarkRenderLiftPage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		size = len(e.a.deflate) + len(e.b.deflate)
+		size = int(e.size() - entryOverhead)
 	}
 	b.ReportMetric(float64(size), "cached-bytes")
 }

@@ -186,14 +186,18 @@ func (w *pageWriter) icon(f fact) {
 	w.raw(`"/></svg>`)
 }
 
+// liftCuts are offsets into a written middle: [shared, sharedEnd) is the
+// run that many lifts share (header, status block, emergency block), hb is
+// where the heartbeat time goes (-1: the page shows none).
+type liftCuts struct{ shared, sharedEnd, hb int }
+
 // writeLiftMiddle writes the lift's part of its page, what lift.html and
 // base.html write from <title> to the report section, with the heartbeat
-// time left out. It returns where the heartbeat time goes, or -1 when the
-// page shows none.
-func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) int {
+// time left out, and says where it may be cut.
+func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	st := p.liftStatics(variant{lang: d.Lang, large: d.Large})
 	l, f := d.Lift, d.Firm
-	hbAt := -1
+	cut := liftCuts{hb: -1}
 
 	w.raw("<title>")
 	w.text(d.Title)
@@ -206,6 +210,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) int {
 	if d.NoIndex {
 		w.raw(`<meta name="robots" content="noindex">`)
 	}
+	cut.shared = len(w.b)
 	w.raw(st.header)
 
 	// The status block: the worst true fact, then the others.
@@ -231,6 +236,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) int {
 
 	// The emergency block.
 	w.raw(st.sos)
+	cut.sharedEnd = len(w.b)
 	if f != nil {
 		w.raw(`<p><a class="btn alt" href="`)
 		w.url(string(tel(f.DutyPhone)))
@@ -254,7 +260,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) int {
 			if d.Heartbeat.IsZero() {
 				w.text(d.T("none"))
 			} else {
-				hbAt = len(w.b)
+				cut.hb = len(w.b)
 			}
 			w.raw(`</dd>`)
 		}
@@ -445,5 +451,5 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) int {
 	w.raw("</dl>\n<p>")
 	w.text(d.T("identity_hint"))
 	w.raw("</p>\n</section>\n")
-	return hbAt
+	return cut
 }

@@ -191,3 +191,32 @@ func split(html []byte) (prefix, middle, suffix []byte, ok bool) {
 	}
 	return html[:i], html[i:j], html[j:], true
 }
+
+// sharedPieces caches, compressed once at the best level, the runs of a
+// lift page that many lifts share word for word: the header, the status
+// block (one per combination of facts) and the emergency block, per
+// variant. They are keyed by their text, so nothing about what makes them
+// equal can go stale; a few dozen exist, and the table is cleared if it
+// ever holds more than 1,024.
+type sharedPieces struct {
+	mu sync.RWMutex
+	m  map[string]*piece
+}
+
+func (s *sharedPieces) get(text []byte) *piece {
+	s.mu.RLock()
+	p := s.m[string(text)]
+	s.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	n := deflatePiece(text, false)
+	p = &n
+	s.mu.Lock()
+	if s.m == nil || len(s.m) >= 1024 {
+		s.m = map[string]*piece{}
+	}
+	s.m[string(text)] = p
+	s.mu.Unlock()
+	return p
+}

@@ -21,14 +21,18 @@ import (
 
 // fixedEncoder holds the match table, reused through fixedPool.
 type fixedEncoder struct {
-	table [1 << fixedHashBits]int32 // position+1 of the last 4 bytes with this hash
-	acc   uint64                    // bits not yet written, LSB first
-	n     uint                      // number of bits in acc
+	// table holds, per hash of 4 bytes, base plus the position of the
+	// last 4 bytes with that hash; base grows with every piece, so older
+	// entries read as out of reach and the table is never cleared.
+	table [1 << fixedHashBits]int32
+	base  int32
+	acc   uint64 // bits not yet written, LSB first
+	n     uint   // number of bits in acc
 	out   []byte
 }
 
 const (
-	fixedHashBits = 12
+	fixedHashBits = 11 // 8 KB of table: pieces are a few KB
 	maxMatch      = 258
 	minMatch      = 4 // the hash covers four bytes
 	maxDistance   = 32768
@@ -78,14 +82,19 @@ func (e *fixedEncoder) encode(src []byte) {
 }
 
 func (e *fixedEncoder) tokens(src []byte) {
-	clear(e.table[:])
 	n := len(src)
+	if int64(e.base)+int64(n)+maxDistance+1 >= 1<<31-1 || n >= 1<<30 {
+		clear(e.table[:])
+		e.base = 0
+	}
+	base := int(e.base) + maxDistance + 1 // every older entry is now farther than maxDistance
+	e.base = int32(base + n)
 	i, lit := 0, 0 // lit: start of the literals not yet written
 	for i+minMatch <= n {
 		cur := binary.LittleEndian.Uint32(src[i:])
 		h := fixedHash(cur)
-		cand := int(e.table[h]) - 1
-		e.table[h] = int32(i + 1)
+		cand := int(e.table[h]) - base
+		e.table[h] = int32(base + i)
 		if cand < 0 || i-cand > maxDistance || binary.LittleEndian.Uint32(src[cand:]) != cur {
 			i++
 			continue
@@ -93,11 +102,11 @@ func (e *fixedEncoder) tokens(src []byte) {
 		length := minMatch + matchLen(src[cand+minMatch:], src[i+minMatch:min(n, i+maxMatch)])
 		e.literals(src[lit:i])
 		e.match(length, i-cand)
-		// Remember the positions inside the match too: pages repeat
-		// short runs of markup, and the piece is small.
+		// Remember two positions at the end of the match too (all of
+		// them compress a little better and cost a third more time).
 		end := i + length
-		for j := i + 1; j < end && j+minMatch <= n; j++ {
-			e.table[fixedHash(binary.LittleEndian.Uint32(src[j:]))] = int32(j + 1)
+		for j := max(i+1, end-2); j < end && j+minMatch <= n; j++ {
+			e.table[fixedHash(binary.LittleEndian.Uint32(src[j:]))] = int32(base + j)
 		}
 		i, lit = end, end
 	}
