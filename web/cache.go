@@ -44,18 +44,18 @@ type cacheEntry struct {
 	firm     *view.Firm
 	state    view.State
 	lang     string
-	frame    *frame // the variant's prefix and suffix
-	head     piece  // the lift's title and description
-	shared   *piece // header, status and emergency blocks: shared by many lifts (sharedPieces)
-	a, b     piece  // the lift's own blocks, before and after the heartbeat time
-	hbText   string // the heartbeat time spliced between a and b ("" = none shown)
-	hbMinute int64  // the heartbeat's Unix minute, to skip formatting per request
+	frame    *frame    // the variant's prefix and suffix
+	head     piece     // the lift's title and description
+	shared   [2]*piece // header, status and emergency blocks; the firm's duty line (sharedPieces)
+	b        piece     // the rest of the lift's own text, after the heartbeat time
+	hbText   string    // the heartbeat time spliced between a and b ("" = none shown)
+	hbMinute int64     // the heartbeat's Unix minute, to skip formatting per request
 	hb       piece
 	tr       [8]byte // gzip trailer of the spliced stream
 }
 
 func (e *cacheEntry) size() int64 {
-	return int64(len(e.head.deflate)+len(e.a.deflate)+len(e.b.deflate)+len(e.hbText)) + entryOverhead
+	return int64(len(e.head.deflate)+len(e.b.deflate)+len(e.hbText)) + entryOverhead
 }
 
 // entryOverhead is what an entry costs besides its pieces: the entry

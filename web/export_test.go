@@ -19,3 +19,7 @@ func LiftRenders() float64 {
 	_ = pageRenders.WithLabelValues("lift").Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// ForgetPages empties the page cache, so the next request of every page
+// is a miss.
+func ForgetPages(p *Pages) { p.cache = newPageCache(p.cfg.CacheBytes) }

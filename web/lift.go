@@ -177,14 +177,20 @@ func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now 
 	defer writerPool.Put(w)
 	w.b = w.b[:0]
 	cut := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
+	// The firm's run goes on to the heartbeat time when there is one: up
+	// to there the text is the same for every lift of the firm.
+	own := cut.firmEnd
+	if cut.hb >= 0 {
+		own = cut.hb
+	}
 	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
-		head: fixedPiece(w.b[:cut.shared]), shared: p.shared.get(w.b[cut.shared:cut.sharedEnd])}
+		head:   fixedPiece(w.b[:cut.shared]),
+		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},
+		b:      fixedPiece(w.b[own:])}
 	if cut.hb < 0 {
-		e.a = fixedPiece(w.b[cut.sharedEnd:])
 		e.tr = e.trailer()
 		return e, nil
 	}
-	e.a, e.b = fixedPiece(w.b[cut.sharedEnd:cut.hb]), fixedPiece(w.b[cut.hb:])
 	e.setHeartbeat(formatDateTime(v.lang, hb), hb, p.hbs.get)
 	return e, nil
 }
@@ -224,7 +230,7 @@ func (e *cacheEntry) setHeartbeat(text string, hb time.Time, pieceOf func(string
 
 // trailer is the gzip trailer of the entry's whole page.
 func (e *cacheEntry) trailer() [8]byte {
-	return trailer(e.frame.prefix, e.head, *e.shared, e.a, e.hb, e.b, e.frame.suffix)
+	return trailer(e.frame.prefix, e.head, *e.shared[0], *e.shared[1], e.hb, e.b, e.frame.suffix)
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
@@ -268,7 +274,7 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 }
 
 func (e *cacheEntry) writeTo(w io.Writer) {
-	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.head.deflate, e.shared.deflate, e.a.deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
+	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.head.deflate, e.shared[0].deflate, e.shared[1].deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
 		_, _ = w.Write(part) // a response body buffer does not fail
 	}
 }

@@ -187,9 +187,11 @@ func (w *pageWriter) icon(f fact) {
 }
 
 // liftCuts are offsets into a written middle: [shared, sharedEnd) is the
-// run that many lifts share (header, status block, emergency block), hb is
-// where the heartbeat time goes (-1: the page shows none).
-type liftCuts struct{ shared, sharedEnd, hb int }
+// run that many lifts share (header, status block, emergency block);
+// [sharedEnd, firmEnd) is the firm's duty line and the end of the
+// emergency block, the same for every lift of the firm; hb is where the
+// heartbeat time goes (-1: the page shows none).
+type liftCuts struct{ shared, sharedEnd, firmEnd, hb int }
 
 // writeLiftMiddle writes the lift's part of its page, what lift.html and
 // base.html write from <title> to the report section, with the heartbeat
@@ -247,6 +249,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw(`</strong></a></p>`)
 	}
 	w.raw(st.sosEnd)
+	cut.firmEnd = len(w.b)
 
 	// Live details.
 	if l.IoT || len(d.Faults) > 0 {

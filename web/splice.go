@@ -195,9 +195,11 @@ func split(html []byte) (prefix, middle, suffix []byte, ok bool) {
 // sharedPieces caches, compressed once at the best level, the runs of a
 // lift page that many lifts share word for word: the header, the status
 // block (one per combination of facts) and the emergency block, per
-// variant. They are keyed by their text, so nothing about what makes them
-// equal can go stale; a few dozen exist, and the table is cleared if it
-// ever holds more than 1,024.
+// variant; and each firm's duty line. They are keyed by their text, so
+// nothing about what makes them equal can go stale. The city has a few
+// thousand (4 variants × 315 firms × with or without a monitor, plus the
+// status combinations), under 1 KB each with its key; the table is
+// cleared if it ever holds more than 16,384.
 type sharedPieces struct {
 	mu sync.RWMutex
 	m  map[string]*piece
@@ -213,7 +215,7 @@ func (s *sharedPieces) get(text []byte) *piece {
 	n := deflatePiece(text, false)
 	p = &n
 	s.mu.Lock()
-	if s.m == nil || len(s.m) >= 1024 {
+	if s.m == nil || len(s.m) >= 16384 {
 		s.m = map[string]*piece{}
 	}
 	s.m[string(text)] = p
