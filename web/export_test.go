@@ -20,6 +20,12 @@ func LiftRenders() float64 {
 	return m.GetCounter().GetValue()
 }
 
-// ForgetPages empties the page cache, so the next request of every page
-// is a miss.
-func ForgetPages(p *Pages) { p.cache = newPageCache(p.cfg.CacheBytes) }
+// ForgetPage drops one lift's page in one variant ("zh", "en", "zhL",
+// "enL") from the cache, so that its next request is a miss.
+func ForgetPage(p *Pages, code, variant string) {
+	key := code + "/" + variant
+	s := p.cache.shard(key)
+	s.mu.Lock()
+	delete(s.m, key)
+	s.mu.Unlock()
+}

@@ -130,10 +130,21 @@ func matchLen(a, b []byte) int {
 	return i
 }
 
+// literals writes a run of literals, with the bit buffer in locals (most
+// of a piece is literals: names, addresses, dates).
 func (e *fixedEncoder) literals(lits []byte) {
+	acc, n, out := e.acc, e.n, e.out
 	for _, c := range lits {
-		e.bits(fixedLit[c].code, uint(fixedLit[c].len))
+		code := fixedLit[c]
+		acc |= uint64(code.code) << n
+		n += uint(code.len)
+		if n >= 32 {
+			out = binary.LittleEndian.AppendUint32(out, uint32(acc))
+			acc >>= 32
+			n -= 32
+		}
 	}
+	e.acc, e.n, e.out = acc, n, out
 }
 
 func (e *fixedEncoder) match(length, dist int) {
