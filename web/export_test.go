@@ -29,3 +29,13 @@ func ForgetPage(p *Pages, code, variant string) {
 	delete(s.m, key)
 	s.mu.Unlock()
 }
+
+// DropPages empties the page cache (as a restart would).
+func DropPages(p *Pages) {
+	for i := range p.cache.shards {
+		s := &p.cache.shards[i]
+		s.mu.Lock()
+		s.m, s.fifo, s.head, s.bytes = map[string]*cacheEntry{}, nil, 0, 0
+		s.mu.Unlock()
+	}
+}
