@@ -48,11 +48,16 @@ type cacheEntry struct {
 	head     piece     // the lift's title and description
 	shared   [2]*piece // header, status and emergency blocks; the firm's duty line (sharedPieces)
 	b        piece     // the rest of the lift's own text, after the heartbeat time
+	pre      textSum   // the page's text before the heartbeat time
+	post     textSum   // and after it
 	hbText   string    // the heartbeat time spliced between a and b ("" = none shown)
 	hbMinute int64     // the heartbeat's Unix minute, to skip formatting per request
 	hb       piece
 	tr       [8]byte // gzip trailer of the spliced stream
 }
+
+// textSum is the CRC-32 and length of a text.
+type textSum struct{ crc, size uint32 }
 
 func (e *cacheEntry) size() int64 {
 	return int64(len(e.head.deflate)+len(e.b.deflate)+len(e.hbText)) + entryOverhead

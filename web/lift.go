@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"runtime"
 	"strings"
@@ -187,6 +188,10 @@ func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now 
 		head:   fixedPiece(w.b[:cut.shared]),
 		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},
 		b:      fixedPiece(w.b[own:])}
+	// The CRC-32 runs on over the text (CRCs stream), so only the
+	// heartbeat needs combining, and only when its minute changes.
+	e.pre = textSum{crc32.Update(fr.prefix.crc, crc32.IEEETable, w.b[:own]), fr.prefix.size + uint32(own)}
+	e.post = textSum{crc32.Update(e.b.crc, crc32.IEEETable, fr.suffixText), e.b.size + fr.suffix.size}
 	if cut.hb < 0 {
 		e.tr = e.trailer()
 		return e, nil
@@ -230,7 +235,7 @@ func (e *cacheEntry) setHeartbeat(text string, hb time.Time, pieceOf func(string
 
 // trailer is the gzip trailer of the entry's whole page.
 func (e *cacheEntry) trailer() [8]byte {
-	return trailer(e.frame.prefix, e.head, *e.shared[0], *e.shared[1], e.hb, e.b, e.frame.suffix)
+	return trailer(piece{crc: e.pre.crc, size: e.pre.size}, e.hb, piece{crc: e.post.crc, size: e.post.size})
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {

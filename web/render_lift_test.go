@@ -139,6 +139,23 @@ func TestLiftWriterMatchesTemplate(t *testing.T) {
 					if !bytes.Equal(served, want) {
 						t.Fatalf("the served page differs from the template's: %s", firstDifference(string(served), string(want)))
 					}
+					// A new heartbeat minute is spliced in without a render.
+					if e.hbText != "" {
+						later := p.withHeartbeat(e, c.hb.Add(61*time.Minute))
+						gz.Reset()
+						later.writeTo(&gz)
+						r, err := gzip.NewReader(&gz)
+						if err != nil {
+							t.Fatal(err)
+						}
+						page, err := io.ReadAll(r) // checks the CRC-32 and length
+						if err != nil {
+							t.Fatalf("after a new heartbeat: %v", err)
+						}
+						if hbText := formatDateTime(v.lang, c.hb.Add(61*time.Minute)); !bytes.Contains(page, []byte(hbText)) {
+							t.Errorf("the page does not show the new heartbeat %s", hbText)
+						}
+					}
 				})
 			}
 		}
