@@ -16,9 +16,11 @@ import (
 // serve time (see splice.go), so heartbeats never invalidate a page.
 //
 // Memory is bounded by bytes: an entry holds only the lift's own blocks
-// (about 1.4 KB; the shared prefix and suffix are per variant), so the
-// whole city in the default variant (305k × ~1.5 KB ≈ 460 MB) fits the
-// default 768 MiB, while all four variants (~1.8 GB) would not: pages are
+// (about 1.5 KB with fixed Huffman codes, splice_fixed.go; the prefix,
+// suffix and the runs many lifts share are held once) and about 310 bytes
+// of bookkeeping (the entry, its key, its map slot and queue slot), so the
+// whole city in the default variant (305k × ~1.8 KB ≈ 550 MB) fits the
+// default 768 MiB, while all four variants (~2.2 GB) would not: pages are
 // rendered lazily on first request and the oldest
 // inserted entries are evicted first (FIFO per shard: cheaper than LRU on
 // the read path, which then needs no write lock, and nearly as good for
@@ -42,18 +44,29 @@ type cacheEntry struct {
 	firm     *view.Firm
 	state    view.State
 	lang     string
-	frame    *frame // the variant's prefix and suffix; nil when gz is a whole stream
-	a, b     piece  // the lift's own blocks, before and after the heartbeat time
-	hbText   string // the heartbeat time spliced between a and b ("" = none shown)
-	hbMinute int64  // the heartbeat's Unix minute, to skip formatting per request
+	frame    *frame    // the variant's prefix and suffix
+	head     piece     // the lift's title and description
+	shared   [2]*piece // header, status and emergency blocks; the firm's duty line (sharedPieces)
+	b        piece     // the rest of the lift's own text, after the heartbeat time
+	pre      textSum   // the page's text before the heartbeat time
+	post     textSum   // and after it
+	hbText   string    // the heartbeat time spliced between a and b ("" = none shown)
+	hbMinute int64     // the heartbeat's Unix minute, to skip formatting per request
 	hb       piece
 	tr       [8]byte // gzip trailer of the spliced stream
-	gz       []byte  // a whole gzip stream (fallback)
 }
 
+// textSum is the CRC-32 and length of a text.
+type textSum struct{ crc, size uint32 }
+
 func (e *cacheEntry) size() int64 {
-	return int64(len(e.a.deflate)+len(e.b.deflate)+len(e.gz)+len(e.hbText)) + 120
+	return int64(len(e.head.deflate)+len(e.b.deflate)+len(e.hbText)) + entryOverhead
 }
+
+// entryOverhead is what an entry costs besides its pieces: the entry
+// itself (224 bytes), its key (24), its map slot (~30) and its place in
+// the queue (16, up to twice that before compaction).
+const entryOverhead = 310
 
 func newPageCache(maxBytes int64) *pageCache {
 	c := &pageCache{seed: maphash.MakeSeed(), limit: max(maxBytes/64, 64<<10)}

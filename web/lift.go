@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +33,6 @@ var liftTmpl = pageTemplate("lift")
 // liftView is the passenger page.
 type liftView struct {
 	layout
-	HBMarker   bool // render the heartbeat time as hbMarker, to be spliced
 	Lift       *view.Lift
 	Firm       *view.Firm
 	State      view.State
@@ -44,14 +46,6 @@ type liftView struct {
 	// true warnings, shown right below it (status.go).
 	Headline fact
 	Facts    []fact
-}
-
-// HeartbeatText is the last heartbeat time, or the marker spliced later.
-func (v *liftView) HeartbeatText() string {
-	if v.HBMarker {
-		return hbMarker
-	}
-	return v.DateTime(v.Heartbeat)
 }
 
 // warm renders the default variant of every lift not yet cached, on all
@@ -163,7 +157,7 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 		}
 		p.cache.put(key, e)
 		pageRenders.WithLabelValues("lift").Inc()
-	} else if e.frame != nil && e.hbText != "" && hb.Unix()/60 != e.hbMinute {
+	} else if e.hbText != "" && hb.Unix()/60 != e.hbMinute {
 		// Heartbeats are shown to the minute: only a new minute costs a
 		// new trailer (microseconds), never a render.
 		e = p.withHeartbeat(e, hb)
@@ -172,41 +166,76 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 	return p.sendEntry(c, e)
 }
 
-// renderLift renders a lift page and cuts it into spliceable pieces.
+// renderLift writes a lift's part of its page and compresses it, between
+// its variant's prefix and suffix (compressed once): the whole cost of a
+// cache miss.
 func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) (*cacheEntry, error) {
-	data := p.liftData(v, lift, firm, hb, now)
-	data.HBMarker = true
-	html, err := render(liftTmpl, data)
+	fr, err := p.liftFrame(v)
 	if err != nil {
 		return nil, err
 	}
-	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang}
-	if pre, mid, suf, ok := split(html); ok {
-		if fr := p.frames.get(v.key(), pre, suf); fr != nil {
-			e.frame = fr
-			a, b, found := bytes.Cut(mid, []byte(hbMarker))
-			e.a, e.b = deflatePiece(a, false), deflatePiece(b, false)
-			if found {
-				return p.withHeartbeat(e, hb), nil
-			}
-			e.tr = trailer(fr.prefix, e.a, e.b, fr.suffix)
-			return e, nil
-		}
+	w := writerPool.Get().(*pageWriter)
+	defer writerPool.Put(w)
+	w.b = w.b[:0]
+	cut := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
+	// The firm's run goes on to the heartbeat time when there is one: up
+	// to there the text is the same for every lift of the firm.
+	own := cut.firmEnd
+	if cut.hb >= 0 {
+		own = cut.hb
 	}
-	// Cannot splice: cache the page whole, with the time rendered in.
-	html = bytes.Replace(html, []byte(hbMarker), []byte(data.DateTime(hb)), 1)
-	e.gz = compress(html)
+	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
+		head:   fixedPiece(w.b[:cut.shared]),
+		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},
+		b:      fixedPiece(w.b[own:])}
+	// The CRC-32 runs on over the text (CRCs stream), so only the
+	// heartbeat needs combining, and only when its minute changes.
+	e.pre = textSum{crc32.Update(fr.prefix.crc, crc32.IEEETable, w.b[:own]), fr.prefix.size + uint32(own)}
+	e.post = textSum{crc32.Update(e.b.crc, crc32.IEEETable, fr.suffixText), e.b.size + fr.suffix.size}
+	if cut.hb < 0 {
+		e.tr = e.trailer()
+		return e, nil
+	}
+	e.setHeartbeat(formatDateTime(v.lang, hb), hb, p.hbs.get)
 	return e, nil
+}
+
+var writerPool = sync.Pool{New: func() any { return &pageWriter{b: make([]byte, 0, 8<<10)} }}
+
+// liftFrame returns the variant's prefix and suffix, cut once from
+// lift.html rendered for a stand-in lift (they hold nothing of a lift's).
+func (p *Pages) liftFrame(v variant) (*frame, error) {
+	return p.frames.get(v.key(), func() (*frame, error) {
+		html, err := render(liftTmpl, p.liftData(v, &view.Lift{}, nil, time.Time{}, p.cfg.Now()))
+		if err != nil {
+			return nil, err
+		}
+		pre, _, suf, ok := split(html)
+		if !ok {
+			return nil, fmt.Errorf("lift page of variant %s: no middle to cut", v.key())
+		}
+		return &frame{prefixText: bytes.Clone(pre), suffixText: bytes.Clone(suf),
+			prefix: deflatePiece(pre, false), suffix: deflatePiece(suf, true)}, nil
+	})
 }
 
 // withHeartbeat returns a copy of e showing the heartbeat time text
 // (entries are shared by concurrent requests, so they are never changed).
 func (p *Pages) withHeartbeat(e *cacheEntry, hb time.Time) *cacheEntry {
 	n := *e
-	text := formatDateTime(e.lang, hb)
-	n.hbText, n.hbMinute, n.hb = text, hb.Unix()/60, p.hbs.get(text)
-	n.tr = trailer(n.frame.prefix, n.a, n.hb, n.b, n.frame.suffix)
+	n.setHeartbeat(formatDateTime(e.lang, hb), hb, p.hbs.get)
 	return &n
+}
+
+// setHeartbeat fills a new entry's heartbeat piece and trailer.
+func (e *cacheEntry) setHeartbeat(text string, hb time.Time, pieceOf func(string) piece) {
+	e.hbText, e.hbMinute, e.hb = text, hb.Unix()/60, pieceOf(text)
+	e.tr = e.trailer()
+}
+
+// trailer is the gzip trailer of the entry's whole page.
+func (e *cacheEntry) trailer() [8]byte {
+	return trailer(piece{crc: e.pre.crc, size: e.pre.size}, e.hb, piece{crc: e.post.crc, size: e.post.size})
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
@@ -234,24 +263,12 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
 	// The gzip trailer is the CRC-32 and length of the whole page text:
 	// an ETag for free.
-	tr := e.tr
-	if e.frame == nil && len(e.gz) >= 8 {
-		copy(tr[:], e.gz[len(e.gz)-8:])
-	}
-	etag := `W/"` + hex.EncodeToString(tr[:]) + `"`
+	etag := `W/"` + hex.EncodeToString(e.tr[:]) + `"`
 	c.Set(fiber.HeaderETag, etag)
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	gzipOK := strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip")
-	if e.frame == nil {
-		if gzipOK {
-			c.Set(fiber.HeaderContentEncoding, "gzip")
-			return c.Send(e.gz)
-		}
-		return sendInflated(c, e.gz)
-	}
-	if !gzipOK {
+	if !strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
 		var b bytes.Buffer
 		e.writeTo(&b)
 		return sendInflated(c, b.Bytes())
@@ -262,7 +279,7 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 }
 
 func (e *cacheEntry) writeTo(w io.Writer) {
-	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.a.deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
+	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.head.deflate, e.shared[0].deflate, e.shared[1].deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {
 		_, _ = w.Write(part) // a response body buffer does not fail
 	}
 }

@@ -68,6 +68,10 @@ type Pages struct {
 	cache  *pageCache
 	frames frames
 	hbs    hbPieces
+	shared sharedPieces
+
+	staticMu sync.RWMutex
+	statics  map[string]*liftStatic // per variant key (render_lift.go)
 
 	limits *windowLimits
 

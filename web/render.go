@@ -68,11 +68,6 @@ func render(t *template.Template, data any) ([]byte, error) {
 	return bytes.Clone(b.Bytes()), nil
 }
 
-var gzPool = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
-	return w
-}}
-
 var gzFastPool = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
 	return w
@@ -87,19 +82,6 @@ func compressFast(b []byte) []byte {
 	defer gzFastPool.Put(w)
 	w.Reset(&out)
 	_, _ = w.Write(b) // writes to a bytes.Buffer cannot fail
-	_ = w.Close()
-	return out.Bytes()
-}
-
-// compress gzips a rendered page once, at render time, so that serving it
-// costs no compression at all.
-func compress(html []byte) []byte {
-	var out bytes.Buffer
-	out.Grow(len(html) / 3)
-	w := gzPool.Get().(*gzip.Writer)
-	defer gzPool.Put(w)
-	w.Reset(&out)
-	_, _ = w.Write(html) // writes to a bytes.Buffer cannot fail
 	_ = w.Close()
 	return out.Bytes()
 }

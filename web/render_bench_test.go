@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"lifttrust/web/view"
 )
@@ -20,8 +24,8 @@ func benchLift() (*view.Lift, *view.Firm, time.Time) {
 	return l, f, now.Add(-time.Minute)
 }
 
-// BenchmarkRenderLiftPage is the cost of a cache miss: template, split
-// and the middle piece's compression.
+// BenchmarkRenderLiftPage is the cost of a cache miss: the lift's part
+// written and compressed (the variant's frame is built once, before).
 func BenchmarkRenderLiftPage(b *testing.B) {
 	p := New(Config{}, nil)
 	l, f, hb := benchLift()
@@ -34,7 +38,7 @@ func BenchmarkRenderLiftPage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		size = len(e.a.deflate) + len(e.b.deflate)
+		size = int(e.size() - entryOverhead)
 	}
 	b.ReportMetric(float64(size), "cached-bytes")
 }
@@ -54,6 +58,8 @@ func BenchmarkHeartbeatSplice(b *testing.B) {
 	}
 }
 
+// BenchmarkTemplateOnly is what a miss cost before the middle was written
+// by hand: lift.html executed, nothing compressed.
 func BenchmarkTemplateOnly(b *testing.B) {
 	p := New(Config{}, nil)
 	l, f, hb := benchLift()
@@ -62,5 +68,36 @@ func BenchmarkTemplateOnly(b *testing.B) {
 		if _, err := render(liftTmpl, p.liftData(v, l, f, hb, time.Now())); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPieceEncoders compares compressing a lift's part (Chinese, all
+// sections) with the fixed-code encoder of a miss against general DEFLATE
+// writers; "bytes" is what the cache would hold.
+func BenchmarkPieceEncoders(b *testing.B) {
+	p := New(Config{}, nil)
+	l, f, hb := benchLift()
+	var w pageWriter
+	p.writeLiftMiddle(&w, p.liftData(variant{lang: langZH}, l, f, hb, time.Now()))
+	mid := w.b
+	b.Run("fixed codes", func(b *testing.B) {
+		var pc piece
+		for i := 0; i < b.N; i++ {
+			pc = fixedPiece(mid)
+		}
+		b.ReportMetric(float64(len(pc.deflate)), "bytes")
+	})
+	for _, level := range []int{flate.HuffmanOnly, 1, 2, 6} {
+		b.Run(fmt.Sprintf("klauspost level %d", level), func(b *testing.B) {
+			fw, _ := flate.NewWriter(nil, level)
+			var out bytes.Buffer
+			for i := 0; i < b.N; i++ {
+				out.Reset()
+				fw.Reset(&out)
+				_, _ = fw.Write(mid)
+				_ = fw.Flush()
+			}
+			b.ReportMetric(float64(out.Len()), "bytes")
+		})
 	}
 }

@@ -16,10 +16,10 @@ import (
 // CRC-32 of their concatenation. So a page is served as three spliced
 // pieces: a prefix (doctype, head, the inline CSS) and a suffix (the
 // report form and footer) compressed once per variant, and the lift's own
-// middle, which is all the cache holds. That halves a cached page (about
-// 1.4 KB instead of 3 KB gzipped), so the whole city's pages in the
-// default variant fit the default cache; the price is a slightly worse
-// ratio than one stream, since the middle cannot refer back into the CSS.
+// middle, which is all the cache holds. That keeps a cached page to about
+// 2 KB instead of 3 KB gzipped, so the whole city's pages in the default
+// variant fit the default cache; the price is a slightly worse ratio than
+// one stream, since the middle cannot refer back into the CSS.
 
 // gzipHeader is a minimal gzip member header (no name, no mtime, OS unknown).
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
@@ -32,15 +32,14 @@ type piece struct {
 }
 
 var flatePool = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, 2)
+	w, _ := flate.NewWriter(nil, flate.BestCompression)
 	return w
 }}
 
-// deflatePiece compresses text; final marks the last piece of a member.
-// Level 2, not 9 (which this pool used until now, though the comment said
-// 6): a cache miss pays it, and level 2 takes about 15 % off a miss
-// (BenchmarkRenderLiftPage, same machine, same run) for 4 % more cached
-// bytes (1,789 against 1,720), well inside the cache's byte bound.
+// deflatePiece compresses text at the best level; final marks the last
+// piece of a member. It compresses what is shared and compressed once: a
+// variant's prefix and suffix, and the heartbeat strings; a lift's own part
+// is compressed on a miss with fixedPiece, which is several times cheaper.
 func deflatePiece(text []byte, final bool) piece {
 	var b bytes.Buffer
 	w := flatePool.Get().(*flate.Writer)
@@ -52,7 +51,7 @@ func deflatePiece(text []byte, final bool) piece {
 	} else {
 		_ = w.Flush() // sync flush: ends on a byte boundary, not final
 	}
-	return piece{deflate: b.Bytes(), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+	return piece{deflate: bytes.Clone(b.Bytes()), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
 }
 
 // trailer is the gzip trailer for the concatenated pieces.
@@ -121,40 +120,35 @@ type frame struct {
 	prefix, suffix         piece
 }
 
-// frames caches one frame per variant; a rendered page whose outer parts
-// differ from its variant's frame (it cannot, unless the templates change
-// under a running binary) is cached whole instead.
+// frames caches one frame per variant, built on first use.
 type frames struct {
 	mu sync.RWMutex
 	m  map[string]*frame
 }
 
-func (fs *frames) get(variant string, prefixText, suffixText []byte) *frame {
+func (fs *frames) get(variant string, build func() (*frame, error)) (*frame, error) {
 	fs.mu.RLock()
 	f := fs.m[variant]
 	fs.mu.RUnlock()
 	if f != nil {
-		if bytes.Equal(f.prefixText, prefixText) && bytes.Equal(f.suffixText, suffixText) {
-			return f
-		}
-		return nil
+		return f, nil
 	}
-	f = &frame{prefixText: bytes.Clone(prefixText), suffixText: bytes.Clone(suffixText),
-		prefix: deflatePiece(prefixText, false), suffix: deflatePiece(suffixText, true)}
+	f, err := build()
+	if err != nil {
+		return nil, err
+	}
 	fs.mu.Lock()
 	if fs.m == nil {
 		fs.m = map[string]*frame{}
 	}
 	fs.m[variant] = f
 	fs.mu.Unlock()
-	return f
+	return f, nil
 }
 
-// hbMarker stands for the heartbeat time in a rendered lift page: the
-// time changes every minute for every connected lift, so it is spliced in
-// at serve time from a small shared table of compressed time strings
-// rather than rendered into the cached blocks.
-const hbMarker = "@@HEARTBEAT@@"
+// The heartbeat time changes every minute for every connected lift, so it
+// is spliced in at serve time from a small shared table of compressed time
+// strings rather than written into the cached blocks.
 
 // hbPieces caches the compressed heartbeat strings; a few thousand
 // distinct minutes at most, cleared when it grows past that.
@@ -196,4 +190,35 @@ func split(html []byte) (prefix, middle, suffix []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	return html[:i], html[i:j], html[j:], true
+}
+
+// sharedPieces caches, compressed once at the best level, the runs of a
+// lift page that many lifts share word for word: the header, the status
+// block (one per combination of facts) and the emergency block, per
+// variant; and each firm's duty line. They are keyed by their text, so
+// nothing about what makes them equal can go stale. The city has a few
+// thousand (4 variants × 315 firms × with or without a monitor, plus the
+// status combinations), under 1 KB each with its key; the table is
+// cleared if it ever holds more than 16,384.
+type sharedPieces struct {
+	mu sync.RWMutex
+	m  map[string]*piece
+}
+
+func (s *sharedPieces) get(text []byte) *piece {
+	s.mu.RLock()
+	p := s.m[string(text)]
+	s.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	n := deflatePiece(text, false)
+	p = &n
+	s.mu.Lock()
+	if s.m == nil || len(s.m) >= 16384 {
+		s.m = map[string]*piece{}
+	}
+	s.m[string(text)] = p
+	s.mu.Unlock()
+	return p
 }

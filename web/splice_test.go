@@ -50,3 +50,67 @@ func TestSplicedPiecesAreOneValidGzipStream(t *testing.T) {
 		t.Errorf("inflated %q", got)
 	}
 }
+
+// inflatePieces decompresses pieces spliced into one gzip member, the way
+// a browser reads a page, checking the CRC-32 and length.
+func inflatePieces(t testing.TB, pieces ...piece) []byte {
+	t.Helper()
+	var stream bytes.Buffer
+	stream.Write(gzipHeader)
+	for _, p := range pieces {
+		stream.Write(p.deflate)
+	}
+	tr := trailer(pieces...)
+	stream.Write(tr[:])
+	r, err := gzip.NewReader(&stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("inflate: %v", err)
+	}
+	return got
+}
+
+func TestFixedPiecesInflateToTheirText(t *testing.T) {
+	long := strings.Repeat("<dt>最近一次维保</dt><dd>2026年11月28日 · 半月保养</dd>\n", 900) // past one window
+	tests := []struct{ name, text string }{
+		{"empty", ""},
+		{"one byte", "x"},
+		{"shorter than a match", "abc"},
+		{"every byte value", func() string {
+			var b []byte
+			for i := 0; i < 256; i++ {
+				b = append(b, byte(i))
+			}
+			return string(b) + string(b)
+		}()},
+		{"a run longer than the longest match", strings.Repeat("a", 1000)},
+		{"overlapping matches", "abcabcabcabcabcabcabcabc"},
+		{"markup and Chinese", "<section aria-labelledby=\"mi-h\">\n<h2 id=\"mi-h\">维保与检验</h2>\n<dl><dt>最近一次维保</dt><dd>2026年11月25日 · 半月保养</dd>"},
+		{"longer than the match window", long},
+	}
+	final := deflatePiece([]byte("</html>"), true)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := fixedPiece([]byte(tt.text))
+			got := inflatePieces(t, p, final)
+			if want := tt.text + "</html>"; string(got) != want {
+				t.Errorf("inflated %d bytes, want %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+func FuzzFixedPiece(f *testing.F) {
+	for _, s := range []string{"", "aaaaaaaaaaaaaaaa", "<p>中文</p><p>中文</p>", "\x00\xff\x00\xff\x00\xff\x00\xff"} {
+		f.Add([]byte(s), []byte("<b>"))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		got := inflatePieces(t, fixedPiece(a), fixedPiece(b), deflatePiece(nil, true))
+		if want := string(a) + string(b); string(got) != want {
+			t.Errorf("inflated %q, want %q", got, want)
+		}
+	})
+}
