@@ -51,29 +51,8 @@ type Route struct {
 // walks this table and proves that no non-public route answers an
 // anonymous caller or one of the wrong role.
 func (s *Server) Routes() []Route {
-	site, acc := s.deps.Site, s.deps.Accounts
-	if site == nil {
-		site = noSite{}
-	}
-	if acc == nil {
-		acc = noAccounts{}
-	}
-	firm := s.deps.Portal
-	if firm == nil {
-		firm = noPortal{}
-	}
-	insp := s.deps.Inspector
-	if insp == nil {
-		insp = noInspector{}
-	}
-	sc := s.deps.SpotChecks
-	if sc == nil {
-		sc = noSpotChecks{}
-	}
-	od := s.deps.Open
-	if od == nil {
-		od = noOpen{}
-	}
+	d := s.deps
+	site, acc, firm, insp, sc, od := d.Site, d.Accounts, d.Portal, d.Inspector, d.SpotChecks, d.Open
 	return []Route{
 		// Operations.
 		{"GET", "/healthz", Public, 0, s.healthz},
@@ -81,91 +60,91 @@ func (s *Server) Routes() []Route {
 		{"GET", "/metrics", Public, 0, s.opsOnly(adaptor.HTTPHandler(promhttp.Handler()))}, // ops token when one is set
 
 		// The site around the pages (package web).
-		{"GET", "/", Public, 0, site.HomePage},
-		{"GET", "/t", Public, 0, site.TrackingLookup},
-		{"GET", "/favicon.ico", Public, 0, site.Favicon},
-		{"GET", "/robots.txt", Public, 0, site.RobotsTxt},
+		{"GET", "/", Public, 0, on(site, Site.HomePage)},
+		{"GET", "/t", Public, 0, on(site, Site.TrackingLookup)},
+		{"GET", "/favicon.ico", Public, 0, on(site, Site.Favicon)},
+		{"GET", "/robots.txt", Public, 0, on(site, Site.RobotsTxt)},
 
 		// The passenger's pages (package web), behind the QR sticker.
-		{"GET", "/e/:code", Public, 0, site.LiftPage},
-		{"GET", "/e/:code/qr.png", Public, 0, site.LiftQRPNG},
-		{"GET", "/e/:code/qr.svg", Public, 0, site.LiftQRSVG},
-		{"GET", "/e/:code/report", Public, 0, site.ReportForm},
-		{"POST", "/e/:code/report", Public, smallBody, site.SubmitReport},
-		{"GET", "/t/:tracking", Public, 0, site.TrackingPage},
-		{"GET", "/f", Public, 0, site.FirmsPage},
-		{"GET", "/f/:uscc", Public, 0, site.FirmPage},
+		{"GET", "/e/:code", Public, 0, on(site, Site.LiftPage)},
+		{"GET", "/e/:code/qr.png", Public, 0, on(site, Site.LiftQRPNG)},
+		{"GET", "/e/:code/qr.svg", Public, 0, on(site, Site.LiftQRSVG)},
+		{"GET", "/e/:code/report", Public, 0, on(site, Site.ReportForm)},
+		{"POST", "/e/:code/report", Public, smallBody, on(site, Site.SubmitReport)},
+		{"GET", "/t/:tracking", Public, 0, on(site, Site.TrackingPage)},
+		{"GET", "/f", Public, 0, on(site, Site.FirmsPage)},
+		{"GET", "/f/:uscc", Public, 0, on(site, Site.FirmPage)},
 
 		// The public JSON API (docs/api.md).
-		{"GET", "/api/v1/lifts/:code", Public, 0, site.LiftJSON},
-		{"GET", "/api/v1/firms", Public, 0, site.FirmsJSON},
-		{"GET", "/api/v1/firms/:uscc", Public, 0, site.FirmJSON},
+		{"GET", "/api/v1/lifts/:code", Public, 0, on(site, Site.LiftJSON)},
+		{"GET", "/api/v1/firms", Public, 0, on(site, Site.FirmsJSON)},
+		{"GET", "/api/v1/firms/:uscc", Public, 0, on(site, Site.FirmJSON)},
 
 		// Sign-in and accounts (package web: login.go, account.go, admin.go).
-		{"GET", "/login", Public, 0, acc.LoginForm},
-		{"POST", "/login", Public, smallBody, acc.Login},
-		{"POST", "/logout", SignedIn, smallBody, acc.Logout},
-		{"GET", "/account/password", SignedIn, 0, acc.PasswordForm},
-		{"POST", "/account/password", SignedIn, smallBody, acc.ChangePassword},
-		{"GET", "/admin", Admin, 0, acc.AdminPage},
-		{"POST", "/admin/users", Admin, smallBody, acc.AdminCreateUser},
-		{"POST", "/admin/users/:name/disable", Admin, smallBody, acc.AdminDisableUser},
-		{"POST", "/admin/tokens", Admin, smallBody, acc.AdminCreateToken},
-		{"POST", "/admin/tokens/:id/revoke", Admin, smallBody, acc.AdminRevokeToken},
+		{"GET", "/login", Public, 0, on(acc, Accounts.LoginForm)},
+		{"POST", "/login", Public, smallBody, on(acc, Accounts.Login)},
+		{"POST", "/logout", SignedIn, smallBody, on(acc, Accounts.Logout)},
+		{"GET", "/account/password", SignedIn, 0, on(acc, Accounts.PasswordForm)},
+		{"POST", "/account/password", SignedIn, smallBody, on(acc, Accounts.ChangePassword)},
+		{"GET", "/admin", Admin, 0, on(acc, Accounts.AdminPage)},
+		{"POST", "/admin/users", Admin, smallBody, on(acc, Accounts.AdminCreateUser)},
+		{"POST", "/admin/users/:name/disable", Admin, smallBody, on(acc, Accounts.AdminDisableUser)},
+		{"POST", "/admin/tokens", Admin, smallBody, on(acc, Accounts.AdminCreateToken)},
+		{"POST", "/admin/tokens/:id/revoke", Admin, smallBody, on(acc, Accounts.AdminRevokeToken)},
 
 		// The maintenance firm's portal (package web): the signed-in
 		// firm's own data only; every handler scopes by the user's firm.
-		{"GET", "/firm", Firm, 0, firm.Overview},
-		{"GET", "/firm/evidence", Firm, 0, firm.Evidence},
-		{"GET", "/firm/evidence.csv", Firm, 0, firm.ExportEvidence},
-		{"GET", "/firm/appeals", Firm, 0, firm.Appeals},
-		{"POST", "/firm/appeals", Firm, smallBody, firm.FileAppeal},
-		{"GET", "/firm/lifts", Firm, 0, firm.Lifts},
-		{"GET", "/firm/lifts.csv", Firm, 0, firm.ExportLifts},
-		{"GET", "/firm/lifts/:code", Firm, 0, firm.Lift},
-		{"GET", "/firm/reports", Firm, 0, firm.Reports},
-		{"GET", "/firm/reports.csv", Firm, 0, firm.ExportReports},
-		{"POST", "/firm/reports/:tracking/ack", Firm, smallBody, firm.AcknowledgeReport},
-		{"POST", "/firm/reports/:tracking/answer", Firm, smallBody, firm.AnswerReport},
+		{"GET", "/firm", Firm, 0, on(firm, Portal.Overview)},
+		{"GET", "/firm/evidence", Firm, 0, on(firm, Portal.Evidence)},
+		{"GET", "/firm/evidence.csv", Firm, 0, on(firm, Portal.ExportEvidence)},
+		{"GET", "/firm/appeals", Firm, 0, on(firm, Portal.Appeals)},
+		{"POST", "/firm/appeals", Firm, smallBody, on(firm, Portal.FileAppeal)},
+		{"GET", "/firm/lifts", Firm, 0, on(firm, Portal.Lifts)},
+		{"GET", "/firm/lifts.csv", Firm, 0, on(firm, Portal.ExportLifts)},
+		{"GET", "/firm/lifts/:code", Firm, 0, on(firm, Portal.Lift)},
+		{"GET", "/firm/reports", Firm, 0, on(firm, Portal.Reports)},
+		{"GET", "/firm/reports.csv", Firm, 0, on(firm, Portal.ExportReports)},
+		{"POST", "/firm/reports/:tracking/ack", Firm, smallBody, on(firm, Portal.AcknowledgeReport)},
+		{"POST", "/firm/reports/:tracking/answer", Firm, smallBody, on(firm, Portal.AnswerReport)},
 
 		// The inspectors' dashboard (package web): every handler filters
 		// by the inspector's districts. /inspector/live is an event stream
 		// (package live): it outlives the request deadline.
-		{"GET", "/inspector", Inspector, 0, insp.LivePage},
-		{"GET", "/inspector/live", Inspector, 0, insp.LiveStream},
-		{"GET", "/inspector/queues", Inspector, 0, insp.Queues},
-		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, insp.ExportQueue},
-		{"GET", "/inspector/appeals", Inspector, 0, insp.Appeals},
-		{"POST", "/inspector/appeals/:id", Inspector, smallBody, insp.DecideAppeal},
-		{"GET", "/inspector/dead-letters", Inspector, 0, insp.DeadLetters},
-		{"GET", "/inspector/firms", Inspector, 0, insp.Firms},                       // city-wide ranking
-		{"GET", "/inspector/firms/:uscc", Inspector, 0, insp.Firm},                  // the firm's own score page, read-only
-		{"GET", "/inspector/firms/:uscc/evidence", Inspector, 0, insp.FirmEvidence}, // only lifts of the inspector's districts
-		{"GET", "/inspector/lifts", Inspector, 0, insp.Lifts},
-		{"GET", "/inspector/lifts/:code", Inspector, 0, insp.Lift}, // another district's lift: 404
-		{"GET", "/inspector/reports", Inspector, 0, insp.Reports},
-		{"POST", "/inspector/reports/:tracking/escalate", Inspector, smallBody, insp.EscalateReport},
-		{"POST", "/inspector/reports/:tracking/close", Inspector, smallBody, insp.CloseReport},
+		{"GET", "/inspector", Inspector, 0, on(insp, Dashboard.LivePage)},
+		{"GET", "/inspector/live", Inspector, 0, on(insp, Dashboard.LiveStream)},
+		{"GET", "/inspector/queues", Inspector, 0, on(insp, Dashboard.Queues)},
+		{"GET", "/inspector/queues/:queue.csv", Inspector, 0, on(insp, Dashboard.ExportQueue)},
+		{"GET", "/inspector/appeals", Inspector, 0, on(insp, Dashboard.Appeals)},
+		{"POST", "/inspector/appeals/:id", Inspector, smallBody, on(insp, Dashboard.DecideAppeal)},
+		{"GET", "/inspector/dead-letters", Inspector, 0, on(insp, Dashboard.DeadLetters)},
+		{"GET", "/inspector/firms", Inspector, 0, on(insp, Dashboard.Firms)},                       // city-wide ranking
+		{"GET", "/inspector/firms/:uscc", Inspector, 0, on(insp, Dashboard.Firm)},                  // the firm's own score page, read-only
+		{"GET", "/inspector/firms/:uscc/evidence", Inspector, 0, on(insp, Dashboard.FirmEvidence)}, // only lifts of the inspector's districts
+		{"GET", "/inspector/lifts", Inspector, 0, on(insp, Dashboard.Lifts)},
+		{"GET", "/inspector/lifts/:code", Inspector, 0, on(insp, Dashboard.Lift)}, // another district's lift: 404
+		{"GET", "/inspector/reports", Inspector, 0, on(insp, Dashboard.Reports)},
+		{"POST", "/inspector/reports/:tracking/escalate", Inspector, smallBody, on(insp, Dashboard.EscalateReport)},
+		{"POST", "/inspector/reports/:tracking/close", Inspector, smallBody, on(insp, Dashboard.CloseReport)},
 
 		// Spot checks (双随机、一公开): the month's plan within the
 		// inspector's districts, drawing it (city-wide inspectors only),
 		// and the tablet form that records one check.
-		{"GET", "/inspector/spotchecks", Inspector, 0, sc.Plan},
-		{"POST", "/inspector/spotchecks", Inspector, smallBody, sc.CreatePlan},
-		{"GET", "/inspector/spotchecks/:plan/:lift", Inspector, 0, sc.CheckForm},
-		{"POST", "/inspector/spotchecks/:plan/:lift", Inspector, smallBody, sc.RecordCheck},
+		{"GET", "/inspector/spotchecks", Inspector, 0, on(sc, SpotChecks.Plan)},
+		{"POST", "/inspector/spotchecks", Inspector, smallBody, on(sc, SpotChecks.CreatePlan)},
+		{"GET", "/inspector/spotchecks/:plan/:lift", Inspector, 0, on(sc, SpotChecks.CheckForm)},
+		{"POST", "/inspector/spotchecks/:plan/:lift", Inspector, smallBody, on(sc, SpotChecks.RecordCheck)},
 
 		// Open data and the yearly report (package web/open; docs/api.md, docs/report.md).
-		{"GET", "/open", Public, 0, od.Index},
-		{"GET", "/open/lifts.csv", Public, 0, od.LiftsCSV},
-		{"GET", "/open/lifts.json", Public, 0, od.LiftsJSON},
-		{"GET", "/open/firms.csv", Public, 0, od.FirmsCSV},
-		{"GET", "/open/firms.json", Public, 0, od.FirmsJSON},
-		{"GET", "/open/monthly.csv", Public, 0, od.MonthlyCSV},
-		{"GET", "/open/spotchecks.csv", Public, 0, od.SpotChecksCSV},
-		{"GET", "/open/spotchecks.json", Public, 0, od.SpotChecksJSON},
-		{"GET", "/open/reports/:year.json", Public, 0, od.ReportJSON},
-		{"GET", "/reports/:year", Public, 0, od.ReportPage},
+		{"GET", "/open", Public, 0, on(od, OpenData.Index)},
+		{"GET", "/open/lifts.csv", Public, 0, on(od, OpenData.LiftsCSV)},
+		{"GET", "/open/lifts.json", Public, 0, on(od, OpenData.LiftsJSON)},
+		{"GET", "/open/firms.csv", Public, 0, on(od, OpenData.FirmsCSV)},
+		{"GET", "/open/firms.json", Public, 0, on(od, OpenData.FirmsJSON)},
+		{"GET", "/open/monthly.csv", Public, 0, on(od, OpenData.MonthlyCSV)},
+		{"GET", "/open/spotchecks.csv", Public, 0, on(od, OpenData.SpotChecksCSV)},
+		{"GET", "/open/spotchecks.json", Public, 0, on(od, OpenData.SpotChecksJSON)},
+		{"GET", "/open/reports/:year.json", Public, 0, on(od, OpenData.ReportJSON)},
+		{"GET", "/reports/:year", Public, 0, on(od, OpenData.ReportPage)},
 
 		// Machine clients with an API token.
 		{"POST", "/api/v1/ingest/:kind", Token, uploadBody, s.ingestUpload},
@@ -217,42 +196,8 @@ type Accounts interface {
 	AdminRevokeToken(c *fiber.Ctx) error
 }
 
-// noAccounts answers 404 on the account routes of a server built without
-// them; the access checks before it still run.
-type noAccounts struct{}
-
-func (noAccounts) LoginForm(c *fiber.Ctx) error        { return notFound(c) }
-func (noAccounts) Login(c *fiber.Ctx) error            { return notFound(c) }
-func (noAccounts) Logout(c *fiber.Ctx) error           { return notFound(c) }
-func (noAccounts) PasswordForm(c *fiber.Ctx) error     { return notFound(c) }
-func (noAccounts) ChangePassword(c *fiber.Ctx) error   { return notFound(c) }
-func (noAccounts) AdminPage(c *fiber.Ctx) error        { return notFound(c) }
-func (noAccounts) AdminCreateUser(c *fiber.Ctx) error  { return notFound(c) }
-func (noAccounts) AdminDisableUser(c *fiber.Ctx) error { return notFound(c) }
-func (noAccounts) AdminCreateToken(c *fiber.Ctx) error { return notFound(c) }
-func (noAccounts) AdminRevokeToken(c *fiber.Ctx) error { return notFound(c) }
-
-// noSite answers 404 for every page: a server built without the site (API
-// tests) still has the whole route table, so access checks are the same.
-type noSite struct{}
-
-func notFound(*fiber.Ctx) error                  { return lifttrust.ErrNotFound }
-func (noSite) HomePage(c *fiber.Ctx) error       { return notFound(c) }
-func (noSite) TrackingLookup(c *fiber.Ctx) error { return notFound(c) }
-func (noSite) Favicon(c *fiber.Ctx) error        { return notFound(c) }
-func (noSite) RobotsTxt(c *fiber.Ctx) error      { return notFound(c) }
-func (noSite) LiftPage(c *fiber.Ctx) error       { return notFound(c) }
-func (noSite) LiftQRPNG(c *fiber.Ctx) error      { return notFound(c) }
-func (noSite) LiftQRSVG(c *fiber.Ctx) error      { return notFound(c) }
-func (noSite) ReportForm(c *fiber.Ctx) error     { return notFound(c) }
-func (noSite) SubmitReport(c *fiber.Ctx) error   { return notFound(c) }
-func (noSite) TrackingPage(c *fiber.Ctx) error   { return notFound(c) }
-func (noSite) FirmsPage(c *fiber.Ctx) error      { return notFound(c) }
-func (noSite) FirmPage(c *fiber.Ctx) error       { return notFound(c) }
-func (noSite) LiftJSON(c *fiber.Ctx) error       { return notFound(c) }
-func (noSite) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
-func (noSite) FirmJSON(c *fiber.Ctx) error       { return notFound(c) }
-func (noSite) ErrorPage(*fiber.Ctx, error) error { return nil }
+// notFound answers a route whose provider the server was built without.
+func notFound(*fiber.Ctx) error { return lifttrust.ErrNotFound }
 
 // Portal is the maintenance firm's portal (package web).
 type Portal interface {
@@ -269,22 +214,6 @@ type Portal interface {
 	AcknowledgeReport(c *fiber.Ctx) error
 	AnswerReport(c *fiber.Ctx) error
 }
-
-// noPortal answers 404 past the access check (servers built without it).
-type noPortal struct{}
-
-func (noPortal) Overview(c *fiber.Ctx) error          { return notFound(c) }
-func (noPortal) Evidence(c *fiber.Ctx) error          { return notFound(c) }
-func (noPortal) ExportEvidence(c *fiber.Ctx) error    { return notFound(c) }
-func (noPortal) Appeals(c *fiber.Ctx) error           { return notFound(c) }
-func (noPortal) FileAppeal(c *fiber.Ctx) error        { return notFound(c) }
-func (noPortal) Lifts(c *fiber.Ctx) error             { return notFound(c) }
-func (noPortal) ExportLifts(c *fiber.Ctx) error       { return notFound(c) }
-func (noPortal) Lift(c *fiber.Ctx) error              { return notFound(c) }
-func (noPortal) Reports(c *fiber.Ctx) error           { return notFound(c) }
-func (noPortal) ExportReports(c *fiber.Ctx) error     { return notFound(c) }
-func (noPortal) AcknowledgeReport(c *fiber.Ctx) error { return notFound(c) }
-func (noPortal) AnswerReport(c *fiber.Ctx) error      { return notFound(c) }
 
 // Dashboard is the inspectors' dashboard (package web).
 type Dashboard interface {
@@ -305,25 +234,6 @@ type Dashboard interface {
 	CloseReport(c *fiber.Ctx) error
 }
 
-// noInspector answers 404 past the access check (servers built without it).
-type noInspector struct{}
-
-func (noInspector) LivePage(c *fiber.Ctx) error       { return notFound(c) }
-func (noInspector) LiveStream(c *fiber.Ctx) error     { return notFound(c) }
-func (noInspector) Queues(c *fiber.Ctx) error         { return notFound(c) }
-func (noInspector) ExportQueue(c *fiber.Ctx) error    { return notFound(c) }
-func (noInspector) Appeals(c *fiber.Ctx) error        { return notFound(c) }
-func (noInspector) DecideAppeal(c *fiber.Ctx) error   { return notFound(c) }
-func (noInspector) DeadLetters(c *fiber.Ctx) error    { return notFound(c) }
-func (noInspector) Firms(c *fiber.Ctx) error          { return notFound(c) }
-func (noInspector) Firm(c *fiber.Ctx) error           { return notFound(c) }
-func (noInspector) FirmEvidence(c *fiber.Ctx) error   { return notFound(c) }
-func (noInspector) Lifts(c *fiber.Ctx) error          { return notFound(c) }
-func (noInspector) Lift(c *fiber.Ctx) error           { return notFound(c) }
-func (noInspector) Reports(c *fiber.Ctx) error        { return notFound(c) }
-func (noInspector) EscalateReport(c *fiber.Ctx) error { return notFound(c) }
-func (noInspector) CloseReport(c *fiber.Ctx) error    { return notFound(c) }
-
 // SpotChecks are the inspectors' spot-check pages (package web).
 type SpotChecks interface {
 	Plan(c *fiber.Ctx) error
@@ -331,14 +241,6 @@ type SpotChecks interface {
 	CheckForm(c *fiber.Ctx) error
 	RecordCheck(c *fiber.Ctx) error
 }
-
-// noSpotChecks answers 404 past the access check (servers built without them).
-type noSpotChecks struct{}
-
-func (noSpotChecks) Plan(c *fiber.Ctx) error        { return notFound(c) }
-func (noSpotChecks) CreatePlan(c *fiber.Ctx) error  { return notFound(c) }
-func (noSpotChecks) CheckForm(c *fiber.Ctx) error   { return notFound(c) }
-func (noSpotChecks) RecordCheck(c *fiber.Ctx) error { return notFound(c) }
 
 // OpenData is the open datasets and the yearly report (package web/open).
 type OpenData interface {
@@ -354,16 +256,12 @@ type OpenData interface {
 	ReportPage(c *fiber.Ctx) error
 }
 
-// noOpen answers 404 on the open-data routes of a server built without them.
-type noOpen struct{}
-
-func (noOpen) Index(c *fiber.Ctx) error          { return notFound(c) }
-func (noOpen) LiftsCSV(c *fiber.Ctx) error       { return notFound(c) }
-func (noOpen) LiftsJSON(c *fiber.Ctx) error      { return notFound(c) }
-func (noOpen) FirmsCSV(c *fiber.Ctx) error       { return notFound(c) }
-func (noOpen) FirmsJSON(c *fiber.Ctx) error      { return notFound(c) }
-func (noOpen) MonthlyCSV(c *fiber.Ctx) error     { return notFound(c) }
-func (noOpen) SpotChecksCSV(c *fiber.Ctx) error  { return notFound(c) }
-func (noOpen) SpotChecksJSON(c *fiber.Ctx) error { return notFound(c) }
-func (noOpen) ReportJSON(c *fiber.Ctx) error     { return notFound(c) }
-func (noOpen) ReportPage(c *fiber.Ctx) error     { return notFound(c) }
+// on is provider p's handler m, or a 404 past the access check when the
+// server was built without that provider (an API-only server, or a test
+// that needs only part of the site), so the route table stays whole.
+func on[P any](p P, m func(P, *fiber.Ctx) error) fiber.Handler {
+	if any(p) == nil {
+		return notFound
+	}
+	return func(c *fiber.Ctx) error { return m(p, c) }
+}

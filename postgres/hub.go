@@ -340,6 +340,13 @@ func (s *Sub) wants(ch string) bool {
 // or fn was too slow and the subscription was renewed), until ctx is
 // cancelled. fn runs on the caller's goroutine, never the hub's.
 func (h *Hub) Listen(ctx context.Context, channels []string, fn func(channel, payload string), onReconnect func()) error {
+	return h.ListenReady(ctx, channels, fn, onReconnect, nil)
+}
+
+// ListenReady is Listen that also calls ready (when not nil), once, as
+// soon as the LISTEN is in force: a caller that takes its snapshot after
+// ready misses no change committed after the snapshot.
+func (h *Hub) ListenReady(ctx context.Context, channels []string, fn func(channel, payload string), onReconnect, ready func()) error {
 	for renewed := false; ; renewed = true {
 		s, err := h.Subscribe(ctx, 256, channels...)
 		if err != nil {
@@ -350,6 +357,9 @@ func (h *Hub) Listen(ctx context.Context, channels []string, fn func(channel, pa
 		}
 		if renewed && onReconnect != nil {
 			onReconnect()
+		}
+		if !renewed && ready != nil {
+			ready()
 		}
 	read:
 		for {

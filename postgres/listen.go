@@ -26,8 +26,14 @@ const (
 // a subscriber of that hub's one connection. Otherwise (one-off commands,
 // tests) Listen runs a hub of its own for the duration of the call.
 func (db *DB) Listen(ctx context.Context, log *slog.Logger, channels []string, fn func(channel, payload string), onReconnect func()) error {
+	return db.ListenReady(ctx, log, channels, fn, onReconnect, nil)
+}
+
+// ListenReady is Listen that calls ready once the LISTEN is in force
+// (Hub.ListenReady).
+func (db *DB) ListenReady(ctx context.Context, log *slog.Logger, channels []string, fn func(channel, payload string), onReconnect, ready func()) error {
 	if h := db.hub.Load(); h != nil {
-		return h.Listen(ctx, channels, fn, onReconnect)
+		return h.ListenReady(ctx, channels, fn, onReconnect, ready)
 	}
 	h := NewHub(db, log)
 	g, gctx := errgroup.WithContext(ctx)
@@ -35,7 +41,7 @@ func (db *DB) Listen(ctx context.Context, log *slog.Logger, channels []string, f
 	g.Go(func() error { return h.Run(hctx) })
 	g.Go(func() error {
 		defer stop()
-		return h.Listen(gctx, channels, fn, onReconnect)
+		return h.ListenReady(gctx, channels, fn, onReconnect, ready)
 	})
 	return g.Wait()
 }

@@ -370,8 +370,8 @@ func (s *PageStore) HeartbeatsSince(ctx context.Context, since time.Time) (map[s
 // Watch calls fn with the lifts and firms named by each lift_changed and
 // firm_scored notification until ctx is cancelled; onReconnect runs after
 // a lost LISTEN connection is back (notifications in between are lost).
-func (s *PageStore) Watch(ctx context.Context, log *slog.Logger, fn func(lifts, firms []string), onReconnect func()) error {
-	return s.db.Listen(ctx, log, []string{ChanLiftChanged, ChanFirmScored}, func(channel, payload string) {
+func (s *PageStore) Watch(ctx context.Context, log *slog.Logger, fn func(lifts, firms []string), onReconnect, ready func()) error {
+	return s.db.ListenReady(ctx, log, []string{ChanLiftChanged, ChanFirmScored}, func(channel, payload string) {
 		ids := splitIDs(payload)
 		if len(ids) == 0 {
 			return
@@ -381,7 +381,7 @@ func (s *PageStore) Watch(ctx context.Context, log *slog.Logger, fn func(lifts, 
 		} else {
 			fn(ids, nil)
 		}
-	}, onReconnect)
+	}, onReconnect, ready)
 }
 
 func splitIDs(payload string) []string {

@@ -33,7 +33,9 @@ type Source interface {
 	LoadLifts(ctx context.Context, codes []string) ([]*view.Lift, map[string]time.Time, []string, error)
 	LoadFirms(ctx context.Context, usccs []string) ([]*view.Firm, []string, error)
 	HeartbeatsSince(ctx context.Context, since time.Time) (map[string]time.Time, time.Time, error)
-	Watch(ctx context.Context, log *slog.Logger, fn func(lifts, firms []string), onReconnect func()) error
+	// Watch calls fn with what changed, onReconnect when changes may have
+	// been lost, and ready once it listens (before the view loads).
+	Watch(ctx context.Context, log *slog.Logger, fn func(lifts, firms []string), onReconnect, ready func()) error
 	CreateReport(ctx context.Context, r view.NewReport) (string, error)
 	Report(ctx context.Context, tracking string) (view.Report, error)
 }

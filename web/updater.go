@@ -16,11 +16,18 @@ import (
 func (p *Pages) Run(ctx context.Context) error {
 	pend := &pending{signal: make(chan struct{}, 1), lifts: map[string]bool{}, firms: map[string]bool{}}
 	g, ctx := errgroup.WithContext(ctx)
-	// LISTEN first, so nothing that changes during the initial load is lost.
+	// LISTEN first, and load only once it is in force, so nothing that
+	// changes during or after the initial load is lost.
+	listening := make(chan struct{})
 	g.Go(func() error {
-		return p.src.Watch(ctx, p.log, pend.add, func() { pend.full() })
+		return p.src.Watch(ctx, p.log, pend.add, func() { pend.full() }, func() { close(listening) })
 	})
 	g.Go(func() error {
+		select {
+		case <-listening:
+		case <-ctx.Done():
+			return nil
+		}
 		since := p.cfg.Now().Add(-time.Minute)
 		for {
 			err := p.loadAll(ctx)
