@@ -92,9 +92,8 @@ func (e *env) runDemoSimulator(ctx context.Context, db *postgres.DB, mqttURL, us
 	if len(live.Lifts) > 0 {
 		base := e.cfg.PublicBaseURL
 		l := live.Lifts[0]
-		fmt.Fprintf(e.stdout, "\nopen 打开:\n  passenger page 乘客扫码页:  %s/e/%s\n  English:                   %s/e/%s?lang=en\n  firm credit 维保单位信用:  %s/f/%s\n  all firms 全部维保单位:    %s/f\n  public JSON API:           %s/api/v1/lifts/%s\n  metrics:                   %s/metrics\n",
-			base, l.Code, base, l.Code, base, l.Firm, base, base, l.Code, base)
-		fmt.Fprintln(e.stdout, "  (the firm portal and the inspector dashboard, where the demo logins above sign in, come with their own issues)")
+		fmt.Fprintf(e.stdout, "\nopen 打开:\n  home 首页:                 %s/\n  passenger page 乘客扫码页:  %s/e/%s\n  English:                   %s/e/%s?lang=en\n  firm credit 维保单位信用:  %s/f/%s\n  all firms 全部维保单位:    %s/f\n  firm portal 维保单位工作台: %s/firm (sign in 登录: demo-firm)\n  inspectors 监察员工作台:    %s/inspector (sign in 登录: demo-inspector)\n  open data 开放数据:        %s/open\n  public JSON API:           %s/api/v1/lifts/%s\n  metrics:                   %s/metrics\n",
+			base, base, l.Code, base, l.Code, base, l.Firm, base, base, base, base, base, l.Code, base)
 	}
 	_, err = simulate.Run(ctx, simulate.Options{
 		BrokerURL: mqttURL, Username: username, Password: password, Prefix: e.cfg.MQTTTopicPrefix, Rate: demoRate, Seed: 1,
