@@ -423,7 +423,6 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			return fmt.Errorf("insert run: %w", MapErr(err))
 		}
 		scoreRows := make([][]any, 0, len(results))
-		var evRows [][]any
 		usccs := make([]string, 0, len(results))
 		for _, r := range results {
 			dims, err := json.Marshal(r.Dimensions)
@@ -446,36 +445,17 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			scoreRows = append(scoreRows, []any{id, r.USCC, r.Score, r.Low, r.High, r.Grade, r.Provisional, r.Confidence,
 				int32(r.Rank), int32(r.Lifts), int64(math.Round(r.LiftDays)), vetoes, string(dims), counts})
 			usccs = append(usccs, r.USCC)
-			for _, e := range r.Evidence {
-				var lift *string
-				if e.Lift != "" {
-					l := e.Lift
-					lift = &l
-				}
-				var at *time.Time
-				if !e.At.IsZero() {
-					a := e.At
-					at = &a
-				}
-				detail := "{}"
-				if e.Detail != nil {
-					b, err := json.Marshal(e.Detail)
-					if err != nil {
-						return fmt.Errorf("encode evidence detail: %w", err)
-					}
-					detail = string(b)
-				}
-				evRows = append(evRows, []any{id, r.USCC, e.Indicator, e.Points, e.Kind, e.ID, lift, at, detail})
-			}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scores"},
 			[]string{"run_id", "firm_uscc", "score", "score_low", "score_high", "grade", "provisional", "confidence", "rank", "lifts", "lift_days", "vetoes", "dimensions", "counts"},
 			pgx.CopyFromRows(scoreRows)); err != nil {
 			return fmt.Errorf("copy scores: %w", MapErr(err))
 		}
+		// A city run has some 600,000 evidence rows: they are encoded one
+		// at a time as COPY sends them, not built up front.
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"score_evidence"},
 			[]string{"run_id", "firm_uscc", "indicator", "points", "record_kind", "record_id", "lift_code", "occurred_at", "detail"},
-			pgx.CopyFromRows(evRows)); err != nil {
+			evidenceRows(id, results)); err != nil {
 			return fmt.Errorf("copy evidence: %w", MapErr(err))
 		}
 		// Keep full evidence for each firm's two latest runs: the current
@@ -505,6 +485,42 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 		return 0, err
 	}
 	return id, nil
+}
+
+// evidenceRows is the COPY source of the results' evidence, row by row,
+// reusing one row slice (COPY encodes a row before asking for the next).
+func evidenceRows(runID int64, results []scoring.Result) pgx.CopyFromSource {
+	ri, ei := 0, 0
+	row := make([]any, 9)
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for ri < len(results) && ei == len(results[ri].Evidence) {
+			ri, ei = ri+1, 0
+		}
+		if ri == len(results) {
+			return nil, nil
+		}
+		r := results[ri]
+		e := r.Evidence[ei]
+		ei++
+		var lift *string
+		if e.Lift != "" {
+			lift = &e.Lift
+		}
+		var at *time.Time
+		if !e.At.IsZero() {
+			at = &e.At
+		}
+		detail := "{}"
+		if e.Detail != nil {
+			b, err := json.Marshal(e.Detail)
+			if err != nil {
+				return nil, fmt.Errorf("encode evidence detail: %w", err)
+			}
+			detail = string(b)
+		}
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = runID, r.USCC, e.Indicator, e.Points, e.Kind, e.ID, lift, at, detail
+		return row, nil
+	})
 }
 
 // Carried returns the carry parts of the firm's latest score when that

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -79,7 +81,7 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 		return Run{}, nil, err
 	}
 	b := NewBaseline(ms)
-	rs := Score(ms, b)
+	rs := scoreReleasing(ms, b)
 	run := Run{ModelVersion: ModelVersion, Period: p, Trigger: trigger, Full: true, InputsChecksum: sum, StartedAt: started, Firms: len(rs)}
 	run.FinishedAt = e.Now()
 	id, err := e.Store.SaveRun(ctx, run, rs, &b)
@@ -89,6 +91,20 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 	run.ID = id
 	e.Log.Info("scored all firms", "run", id, "firms", len(rs), "period_end", p.End.Format(time.DateOnly), "took", time.Since(wall).Round(time.Millisecond))
 	return run, rs, nil
+}
+
+// scoreReleasing is Score for a full run that owns ms: each firm's
+// evidence candidates are let go once its result holds the rows it
+// lists, so the city's candidates and results are not held together.
+func scoreReleasing(ms []Measures, b Baseline) []Result {
+	slices.SortFunc(ms, func(a, b Measures) int { return strings.Compare(a.USCC, b.USCC) })
+	out := make([]Result, len(ms))
+	for i := range ms {
+		out[i] = scoreOne(ms[i], b)
+		ms[i].Evidence, ms[i].tails = nil, nil
+	}
+	Rank(out)
+	return out
 }
 
 // ScoreAsOf scores every firm for the rolling year ending at at, without

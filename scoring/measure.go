@@ -56,6 +56,9 @@ type Measures struct {
 	Counts   []Count // indexed like Indicators
 	Cells    map[Cell]*CellCount
 	Evidence []Evidence
+	// tails are, by indicator index, the candidates trimEvidence left
+	// out of Evidence (nil when it left none out).
+	tails []evidenceTail
 }
 
 // segment is a contract clipped to the period.
@@ -127,6 +130,7 @@ func Measure(in FirmInput, p Period, cfg Config) Measures {
 	measureDeductions(in, p, m.LiftDays, add, expose)
 
 	sortEvidence(m.Evidence)
+	m.trimEvidence()
 	return m
 }
 
