@@ -492,8 +492,10 @@ func render(h *harness, rows []row, values map[string]float64, failed map[string
 		if fok && lok && lv != 0 {
 			if r.k == rate {
 				ratio = fmt.Sprintf("%.0f %%", 100*fv/lv)
+			} else if x := fv / lv; math.Abs(x) >= 100 {
+				ratio = fmt.Sprintf("%.0f×", x)
 			} else {
-				ratio = fmt.Sprintf("%.2g×", fv/lv)
+				ratio = fmt.Sprintf("%.2g×", x)
 			}
 		}
 		fs, ls := show(fv, fok, r.figure, failed), show(lv, lok, r.limit, failed)
