@@ -4,7 +4,9 @@
 BENCH_SCALE ?= full
 # BENCH_BUDGET=15m lifts the time bound on a machine loaded by other work.
 
-export BENCH_SCALE BENCH_BUDGET BENCH_DATABASE_URL BENCH_OUT BENCH_ONLY
+# BENCH_SEEDED=URL uses a database already seeded at the scale (skips the
+# seed and copy rows).
+export BENCH_SCALE BENCH_BUDGET BENCH_DATABASE_URL BENCH_OUT BENCH_ONLY BENCH_SEEDED
 
 .PHONY: bench
 bench:

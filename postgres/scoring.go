@@ -50,6 +50,28 @@ func (s *ScoreStore) Firms(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// FirmLifts counts each firm's lifts under contract during the period.
+func (s *ScoreStore) FirmLifts(ctx context.Context, p scoring.Period) (map[string]int, error) {
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT firm_uscc, count(DISTINCT lift_code) FROM lift_contracts
+		WHERE starts_on < $1::date AND (ends_on IS NULL OR ends_on > $2::date) GROUP BY firm_uscc`,
+		sqlDate(p.End), sqlDate(p.Start))
+	if err != nil {
+		return nil, fmt.Errorf("firm sizes: %w", MapErr(err))
+	}
+	out := map[string]int{}
+	var uscc string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&uscc, &n}, func() error {
+		out[uscc] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("firm sizes: %w", MapErr(err))
+	}
+	return out, nil
+}
+
 // localDate turns a PostgreSQL date (scanned at UTC midnight) into the
 // Shanghai midnight it means.
 func localDate(d time.Time) time.Time {
@@ -259,6 +281,17 @@ func (s *ScoreStore) loadFirm(ctx context.Context, uscc string, p scoring.Period
 // period, to anchor the first interval) and matches them with the
 // inspection-mode and offline episodes of its IoT lifts.
 func loadVisits(ctx context.Context, tx pgx.Tx, uscc string, p scoring.Period, in *scoring.FirmInput) error {
+	// A large firm's records are sized first: growing a slice of 0.9 M
+	// visits by appending holds the old and the new array at once, over
+	// a tenth of a full run's peak memory.
+	if len(in.Lifts) >= 5000 {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM maintenance_records WHERE firm_uscc = $1 AND started_at >= $2 AND started_at < $3`,
+			uscc, p.Start.Add(-30*scoring.Day), p.End).Scan(&n); err != nil {
+			return fmt.Errorf("count visits: %w", MapErr(err))
+		}
+		in.Visits = make([]scoring.Visit, 0, n)
+	}
 	rows, err := tx.Query(ctx, `
 		SELECT id, lift_code, kind, started_at, ended_at, technicians, countersigned FROM maintenance_records
 		WHERE firm_uscc = $1 AND started_at >= $2 AND started_at < $3`,
@@ -268,7 +301,22 @@ func loadVisits(ctx context.Context, tx pgx.Tx, uscc string, p scoring.Period, i
 	}
 	var v scoring.Visit
 	visited := map[string]bool{}
+	// The largest firm has 0.9 M records naming 34,000 lifts and a few
+	// thousand technicians: one copy of each name, not one per record,
+	// is a fifth less memory for the run's biggest read.
+	names := map[string]string{}
+	intern := func(s string) string {
+		if c, ok := names[s]; ok {
+			return c
+		}
+		names[s] = s
+		return s
+	}
 	_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Lift, &v.Kind, &v.Start, &v.End, &v.Technicians, &v.Countersigned}, func() error {
+		v.Lift, v.Kind = intern(v.Lift), intern(v.Kind)
+		for i, t := range v.Technicians {
+			v.Technicians[i] = intern(t)
+		}
 		in.Visits = append(in.Visits, v)
 		visited[v.Lift] = true
 		v.Technicians = nil // ForEachRow reuses v: give the next row its own slice
@@ -423,7 +471,6 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			return fmt.Errorf("insert run: %w", MapErr(err))
 		}
 		scoreRows := make([][]any, 0, len(results))
-		var evRows [][]any
 		usccs := make([]string, 0, len(results))
 		for _, r := range results {
 			dims, err := json.Marshal(r.Dimensions)
@@ -446,36 +493,17 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 			scoreRows = append(scoreRows, []any{id, r.USCC, r.Score, r.Low, r.High, r.Grade, r.Provisional, r.Confidence,
 				int32(r.Rank), int32(r.Lifts), int64(math.Round(r.LiftDays)), vetoes, string(dims), counts})
 			usccs = append(usccs, r.USCC)
-			for _, e := range r.Evidence {
-				var lift *string
-				if e.Lift != "" {
-					l := e.Lift
-					lift = &l
-				}
-				var at *time.Time
-				if !e.At.IsZero() {
-					a := e.At
-					at = &a
-				}
-				detail := "{}"
-				if e.Detail != nil {
-					b, err := json.Marshal(e.Detail)
-					if err != nil {
-						return fmt.Errorf("encode evidence detail: %w", err)
-					}
-					detail = string(b)
-				}
-				evRows = append(evRows, []any{id, r.USCC, e.Indicator, e.Points, e.Kind, e.ID, lift, at, detail})
-			}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scores"},
 			[]string{"run_id", "firm_uscc", "score", "score_low", "score_high", "grade", "provisional", "confidence", "rank", "lifts", "lift_days", "vetoes", "dimensions", "counts"},
 			pgx.CopyFromRows(scoreRows)); err != nil {
 			return fmt.Errorf("copy scores: %w", MapErr(err))
 		}
+		// A city run has some 600,000 evidence rows: they are encoded one
+		// at a time as COPY sends them, not built up front.
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"score_evidence"},
 			[]string{"run_id", "firm_uscc", "indicator", "points", "record_kind", "record_id", "lift_code", "occurred_at", "detail"},
-			pgx.CopyFromRows(evRows)); err != nil {
+			evidenceRows(id, results)); err != nil {
 			return fmt.Errorf("copy evidence: %w", MapErr(err))
 		}
 		// Keep full evidence for each firm's two latest runs: the current
@@ -505,6 +533,42 @@ func (s *ScoreStore) SaveRun(ctx context.Context, run scoring.Run, results []sco
 		return 0, err
 	}
 	return id, nil
+}
+
+// evidenceRows is the COPY source of the results' evidence, row by row,
+// reusing one row slice (COPY encodes a row before asking for the next).
+func evidenceRows(runID int64, results []scoring.Result) pgx.CopyFromSource {
+	ri, ei := 0, 0
+	row := make([]any, 9)
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for ri < len(results) && ei == len(results[ri].Evidence) {
+			ri, ei = ri+1, 0
+		}
+		if ri == len(results) {
+			return nil, nil
+		}
+		r := results[ri]
+		e := r.Evidence[ei]
+		ei++
+		var lift *string
+		if e.Lift != "" {
+			lift = &e.Lift
+		}
+		var at *time.Time
+		if !e.At.IsZero() {
+			at = &e.At
+		}
+		detail := "{}"
+		if e.Detail != nil {
+			b, err := json.Marshal(e.Detail)
+			if err != nil {
+				return nil, fmt.Errorf("encode evidence detail: %w", err)
+			}
+			detail = string(b)
+		}
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = runID, r.USCC, e.Indicator, e.Points, e.Kind, e.ID, lift, at, detail
+		return row, nil
+	})
 }
 
 // Carried returns the carry parts of the firm's latest score when that

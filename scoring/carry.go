@@ -160,6 +160,14 @@ func Carry(m Measures, c Carried) Measures {
 		out.Evidence = append(out.Evidence, e)
 	}
 	out.Evidence = append(out.Evidence, carried[i:]...)
+	if m.tails != nil { // a carried indicator's records are c's, not m's
+		out.tails = slices.Clone(m.tails)
+		for ix, c := range carries[:len(out.tails)] {
+			if c {
+				out.tails[ix] = evidenceTail{}
+			}
+		}
+	}
 	return out
 }
 

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"lifttrust"
 )
@@ -36,6 +39,9 @@ type Store interface {
 	LatestBaseline(ctx context.Context) (run Run, b Baseline, ok bool, err error)
 	// LatestScores returns every firm's latest score (USCC, Score, Vetoes).
 	LatestScores(ctx context.Context) ([]Result, error)
+	// FirmLifts returns how many lifts each firm maintains during the
+	// period: the measure of how much memory reading the firm takes.
+	FirmLifts(ctx context.Context, p Period) (map[string]int, error)
 	// SaveRun stores a run with its results and evidence and notifies
 	// ChanFirmScored, in one transaction; baseline is nil for a run of
 	// some firms only.
@@ -64,7 +70,18 @@ type Engine struct {
 	// Workers load firms concurrently (the database does the work; two or
 	// three keep a 2-core server busy without starving ingest).
 	Workers int
+	// WorkingSet bounds the lifts whose records are in memory at once,
+	// summed over the firms being read (0: DefaultWorkingSet). A firm
+	// larger than the bound is read alone.
+	WorkingSet int
 }
+
+// DefaultWorkingSet is the lifts a full run reads at once: the largest
+// firm of the city (33,654 lifts), whose records and their measuring take
+// about half a gigabyte, is read alone, and the small firms three at a
+// time. A full run's memory then follows the largest firm, not the city
+// (docs/operations.md).
+const DefaultWorkingSet = 34000
 
 // ScoreAll rescores every firm and stores a full run with a new baseline.
 func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, error) {
@@ -79,7 +96,7 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 		return Run{}, nil, err
 	}
 	b := NewBaseline(ms)
-	rs := Score(ms, b)
+	rs := scoreReleasing(ms, b)
 	run := Run{ModelVersion: ModelVersion, Period: p, Trigger: trigger, Full: true, InputsChecksum: sum, StartedAt: started, Firms: len(rs)}
 	run.FinishedAt = e.Now()
 	id, err := e.Store.SaveRun(ctx, run, rs, &b)
@@ -89,6 +106,20 @@ func (e *Engine) ScoreAll(ctx context.Context, trigger string) (Run, []Result, e
 	run.ID = id
 	e.Log.Info("scored all firms", "run", id, "firms", len(rs), "period_end", p.End.Format(time.DateOnly), "took", time.Since(wall).Round(time.Millisecond))
 	return run, rs, nil
+}
+
+// scoreReleasing is Score for a full run that owns ms: each firm's
+// evidence candidates are let go once its result holds the rows it
+// lists, so the city's candidates and results are not held together.
+func scoreReleasing(ms []Measures, b Baseline) []Result {
+	slices.SortFunc(ms, func(a, b Measures) int { return strings.Compare(a.USCC, b.USCC) })
+	out := make([]Result, len(ms))
+	for i := range ms {
+		out[i] = scoreOne(ms[i], b)
+		ms[i].Evidence, ms[i].tails = nil, nil
+	}
+	Rank(out)
+	return out
 }
 
 // ScoreAsOf scores every firm for the rolling year ending at at, without
@@ -234,15 +265,26 @@ func (e *Engine) measureEvent(ctx context.Context, firms []string, changed map[s
 // measure loads and measures firms with a few workers; the checksum covers
 // every input in USCC order, so it does not depend on the workers.
 func (e *Engine) measure(ctx context.Context, firms []string, p Period) ([]Measures, string, error) {
+	sizes, err := e.Store.FirmLifts(ctx, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("firm sizes: %w", err)
+	}
+	budget := int64(e.WorkingSet)
+	if budget <= 0 {
+		budget = DefaultWorkingSet
+	}
+	set := semaphore.NewWeighted(budget)
 	ms := make([]Measures, len(firms))
 	sums := make([][]byte, len(firms))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(e.Workers, 1))
 	for i := range firms {
-		if gctx.Err() != nil {
+		w := min(max(int64(sizes[firms[i]]), 1), budget)
+		if set.Acquire(gctx, w) != nil {
 			break // a load failed: start no more
 		}
 		g.Go(func() error {
+			defer set.Release(w)
 			in, err := e.Store.LoadFirm(gctx, firms[i], p)
 			if err != nil {
 				return fmt.Errorf("load firm %s: %w", firms[i], err)
@@ -285,9 +327,8 @@ func Checksum(in FirmInput) []byte {
 		h.str("C", c.Lift)
 		h.time(c.Start, c.End)
 	}
-	vs := append([]Visit(nil), in.Visits...)
-	sort.Slice(vs, func(i, j int) bool { return vs[i].ID < vs[j].ID })
-	for _, v := range vs {
+	for _, i := range inOrder(in.Visits, func(a, b *Visit) bool { return a.ID < b.ID }) {
+		v := &in.Visits[i]
 		h.str("V", v.ID, v.Lift, v.Kind)
 		h.time(v.Start, v.End)
 		h.strs(v.Technicians)
@@ -301,16 +342,15 @@ func Checksum(in FirmInput) []byte {
 		h.str(x.Kind, x.Result)
 		h.time(x.NextDue)
 	}
-	fs := append([]Fault(nil), in.Faults...)
 	// In EventRecordID order (lift, then id: registration codes have one
 	// length), without building the ids.
-	sort.Slice(fs, func(i, j int) bool {
-		if fs[i].Lift != fs[j].Lift {
-			return fs[i].Lift < fs[j].Lift
+	for _, i := range inOrder(in.Faults, func(a, b *Fault) bool {
+		if a.Lift != b.Lift {
+			return a.Lift < b.Lift
 		}
-		return fs[i].ID < fs[j].ID
-	})
-	for _, f := range fs {
+		return a.ID < b.ID
+	}) {
+		f := &in.Faults[i]
 		h.str("F", f.ID, f.Lift)
 		h.int(f.Code)
 		h.time(f.Raised)
@@ -354,6 +394,17 @@ func Checksum(in FirmInput) []byte {
 		h.str("X", x.Kind, x.ID, x.Indicator)
 	}
 	return h.h.Sum(nil)
+}
+
+// inOrder returns the indices of xs in the order less gives: a large
+// firm's records are walked in order without copying them.
+func inOrder[T any](xs []T, less func(a, b *T) bool) []int32 {
+	idx := make([]int32, len(xs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	sort.Slice(idx, func(i, j int) bool { return less(&xs[idx[i]], &xs[idx[j]]) })
+	return idx
 }
 
 // checksummer writes fields to a hash in a fixed binary form, without

@@ -300,9 +300,15 @@ func scoreOne(m Measures, b Baseline) Result {
 			own = loss * c.Bad / d
 		}
 		evs := evByInd[ind.Key]
-		var wsum float64
-		for _, e := range evs {
-			wsum += e.Weight
+		var tail evidenceTail
+		if m.tails != nil {
+			tail = m.tails[i]
+		}
+		wsum := tail.wsum
+		if !tail.trimmed {
+			for _, e := range evs {
+				wsum += e.Weight
+			}
 		}
 		records, more := 0, 0
 		var given, morePoints float64
@@ -322,6 +328,17 @@ func scoreOne(m Measures, b Baseline) Result {
 			}
 			given -= e.Points
 			r.Evidence = append(r.Evidence, e)
+		}
+		// The candidates trimEvidence left out are all past the limit.
+		for _, wc := range tail.weights {
+			if wsum == 0 {
+				break
+			}
+			if p := -round(own*wc.w/wsum, 4); p != 0 {
+				records += wc.n
+				more += wc.n
+				morePoints -= p * float64(wc.n)
+			}
 		}
 		if more > 0 {
 			r.Evidence = append(r.Evidence, Evidence{Indicator: ind.Key, Kind: KindFirm, ID: m.USCC, Points: -round(morePoints, 4),

@@ -78,19 +78,27 @@ var rows = []row{
 	{"seed: rows/s", m("seed", "seed rows/s"), m("copy", "pg_restore rows/s"), "plain COPY of the same rows (`pg_restore --data-only`)", rate, ""},
 	{"scoring: full rescore", m("score", "BenchmarkScoreCity/full_rescore ns/op"), m("score", "BenchmarkScoreCity/plain_SQL_pass_over_the_same_rows ns/op"), "one plain SQL pass over the rows it reads", cost, "≤ 3×"},
 	{"scoring: full rescore, peak RSS", m("scorerss", "lifttrust score maxrss_bytes"), goalOnly(1.5e9, "maxrss_bytes"), "goal 1.5 GB", cost, "< 1.5 GB"},
-	{"pages: `/e/{code}` warm req/s", m("pages", ""), m("pages", ""), "missing: needs wrk and the city view in the harness (web.TestWrkCityFleet reproduces it by hand)", rate, "≥ 50 %"},
-	{"open data: streaming memory", m("opendata", ""), m("opendata", ""), "missing: benchmark not merged yet", cost, ""},
+	{"pages: `/e/{code}` req/s, warm cache", m("pages", "pages, warm cache req/s"), m("pages", "bare req/s"), "bare Fiber handler, same route and wrk load (mean of a run before and after)", rate, "≥ 50 %"},
+	{"pages: `/e/{code}` p99, warm cache", m("pages", "pages, warm cache p99_ms"), m("pages", "bare p99_ms"), "bare Fiber handler, same run", cost, "≤ 2×"},
+	{"pages: `/e/{code}` req/s, cold (zh)", m("pages", "pages, cold zh req/s"), m("pages", "bare req/s"), "bare Fiber handler, same run", rate, "≥ 50 %"},
+	{"pages: `/e/{code}` p99, cold (zh)", m("pages", "pages, cold zh p99_ms"), m("pages", "bare p99_ms"), "bare Fiber handler, same run", cost, "≤ 2×"},
+	{"pages: `/e/{code}` req/s, cold (en)", m("pages", "pages, cold en req/s"), m("pages", "bare req/s"), "bare Fiber handler, same run", rate, ""},
+	{"pages: `/e/{code}` req/s, cold (zh, large text)", m("pages", "pages, cold zh large req/s"), m("pages", "bare req/s"), "bare Fiber handler, same run", rate, ""},
+	{"open data: RSS growth streaming `/open/lifts.csv`", m("opendata", "BenchmarkLiftsCSVStream/identity MB-RSS-growth"), m("opendata", "BenchmarkLiftsCSVStream/identity MB-CSV"), "the size of the CSV it streams", cost, "< 50 MB"},
+	{"open data: RSS growth streaming it gzipped", m("opendata", "BenchmarkLiftsCSVStream/gzip MB-RSS-growth"), m("opendata", "BenchmarkLiftsCSVStream/gzip MB-CSV"), "the size of the CSV it streams", cost, "< 50 MB"},
+	{"open data: time to stream `/open/lifts.csv`", m("opendata", "BenchmarkLiftsCSVStream/identity x-raw-scan"), goalOnly(1, "x-raw-scan"), "its query alone, rows read and dropped (same run)", cost, ""},
 	{"SSE: heap + stacks per stream held", m("sse", "BenchmarkConcurrentStreams/fanout B/stream"), m("sse", "BenchmarkConcurrentStreams/fanout B/bare-conn"), "a bare parked TCP connection, same run", cost, "10,000 streams < 200 MB"},
 	{"SSE: event to every screen, p99", m("sse", "BenchmarkConcurrentStreams/fanout p99-ms"), m("sse", "BenchmarkConcurrentStreams/fanout bare-p99-ms"), "the same bytes written to every bare connection, same run", cost, "< 2 s"},
 	{"alerts: trapped report committed → MQTT alert, p50", m("alert", "BenchmarkCommitToAlert p50-ms"), m("alert", "BenchmarkCommitToAlert bare-mqtt-p50-ms"), "bare QoS 1 publish → receipt, same broker", cost, "< 1 s"},
-	{"serve: peak RSS under load", m("servers", ""), m("servers", ""), "missing: needs the load of the pages row", cost, ""},
+	{"serve: peak RSS (start-up rescore and warming, then `/e/{code}` under wrk)", m("serve", "serve maxrss_bytes"), m("serve", "bare maxrss_bytes"), "a bare Fiber process under the same load", cost, ""},
+	{"serve: `/e/{code}` req/s, the whole process", m("serve", "serve req/s"), m("serve", "bare req/s"), "a bare Fiber process under the same load", rate, ""},
 }
 
 // job produces named values; jobs run once each, in this order, and may
 // use the fixtures (a seeded database).
 type job func(h *harness, ctx context.Context) (map[string]float64, error)
 
-var jobOrder = []string{"ingest", "qr", "seed", "copy", "score", "scorerss", "sse", "alert"}
+var jobOrder = []string{"ingest", "qr", "seed", "copy", "score", "scorerss", "opendata", "pages", "serve", "sse", "alert"}
 
 var jobs = map[string]job{
 	"ingest": func(h *harness, ctx context.Context) (map[string]float64, error) {
@@ -110,6 +118,9 @@ var jobs = map[string]job{
 	"seed":     (*harness).seed,
 	"copy":     (*harness).copyLimit,
 	"scorerss": (*harness).scoreRSS,
+	"pages":    (*harness).pages,
+	"opendata": (*harness).opendata,
+	"serve":    (*harness).serveRSS,
 	"score": func(h *harness, ctx context.Context) (map[string]float64, error) {
 		if h.seeded == "" {
 			return nil, errors.New("no seeded database")
@@ -141,6 +152,13 @@ func (h *harness) pick(demo, full string) string {
 }
 
 func main() {
+	if addr := os.Getenv("BENCH_BARE_ADDR"); addr != "" { // the serve row's limit
+		if err := bareHandler(addr); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: bare handler:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -191,11 +209,24 @@ func run() error {
 	}
 	defer h.dropDatabases()
 
+	// BENCH_SEEDED names a database already seeded at the scale (with
+	// --now seedNow): the seed and copy jobs are skipped and the others
+	// use it, to measure the other rows of a city without seeding one.
+	if u := os.Getenv("BENCH_SEEDED"); u != "" {
+		if pu, err := url.Parse(u); err != nil || !isLoopback(pu.Hostname()) {
+			return fmt.Errorf("BENCH_SEEDED must point at 127.0.0.1 (got %q)", u)
+		}
+		h.seeded = u
+		facts = append(facts, [2]string{"seeded database", "given (BENCH_SEEDED): the seed and copy rows not measured"})
+	}
 	values := map[string]float64{}
 	failed := map[string]string{}
 	only := os.Getenv("BENCH_ONLY") // a comma-separated subset of jobs, to try a new row
 	for _, name := range jobOrder {
 		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
+			continue
+		}
+		if os.Getenv("BENCH_SEEDED") != "" && (name == "seed" || name == "copy") {
 			continue
 		}
 		fmt.Fprintf(h.log, "bench: %s (%s elapsed)\n", name, time.Since(started).Round(time.Second))
@@ -463,8 +494,10 @@ func render(h *harness, rows []row, values map[string]float64, failed map[string
 		if fok && lok && lv != 0 {
 			if r.k == rate {
 				ratio = fmt.Sprintf("%.0f %%", 100*fv/lv)
+			} else if x := fv / lv; math.Abs(x) >= 100 {
+				ratio = fmt.Sprintf("%.0f×", x)
 			} else {
-				ratio = fmt.Sprintf("%.2g×", fv/lv)
+				ratio = fmt.Sprintf("%.2g×", x)
 			}
 		}
 		fs, ls := show(fv, fok, r.figure, failed), show(lv, lok, r.limit, failed)
@@ -515,6 +548,10 @@ func show(v float64, ok bool, mt metric, failed map[string]string) string {
 		return fmt.Sprintf("%.1f KB", v/1000)
 	case strings.HasSuffix(unit, "_ms") || strings.HasSuffix(unit, "-ms"):
 		return fmt.Sprintf("%.1f ms", v)
+	case strings.HasPrefix(unit, "MB-"):
+		return fmt.Sprintf("%.1f MB", v)
+	case strings.HasPrefix(unit, "x-"):
+		return fmt.Sprintf("%.2f×", v)
 	case strings.HasSuffix(unit, "/s"):
 		return thousands(v) + "/s"
 	}
