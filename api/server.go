@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +28,11 @@ type Check struct {
 
 // Server is the HTTP server.
 type Server struct {
-	app    *fiber.App
-	log    *slog.Logger
-	checks []Check
-	deps   Deps
+	app     *fiber.App
+	log     *slog.Logger
+	checks  []Check
+	deps    Deps
+	metrics routeMetrics
 }
 
 // Deps are what the routes need; cmd builds them.
@@ -97,6 +98,11 @@ func New(d Deps) *Server {
 		// before reading (limitBody); this is only the outer bound.
 		BodyLimit:         uploadBody,
 		StreamRequestBody: true,
+		// A passenger page (3-5 KB gzipped) and its headers fit in one
+		// write: with fasthttp's default 4 KB buffer the headers went out
+		// in one syscall and the body in another, the largest single cost
+		// of a served page in the wrk profile (docs/benchmarks.md).
+		WriteBufferSize: 16 << 10,
 	})
 	s.app.Use(recover.New())
 	s.app.Use(s.observe)
@@ -138,8 +144,8 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
 	id := requestID(c.Get(headerRequestID))
 	c.Set(headerRequestID, id)
-	ctx, cancel := context.WithTimeout(lifttrust.WithRequestID(context.Background(), id), s.deps.RequestTimeout)
-	defer cancel()
+	ctx := newRequestContext(lifttrust.WithRequestID(context.Background(), id), start.Add(s.deps.RequestTimeout))
+	defer ctx.finish()
 	c.SetUserContext(ctx)
 	err := c.Next()
 	if err != nil {
@@ -147,12 +153,15 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}
-	route := routeLabel(c)
-	httpRequests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Inc()
+	m := s.metrics.of(c)
+	status := c.Response().StatusCode()
+	m.requests(methodLabel(c.Method()), status).Inc()
 	took := time.Since(start)
-	httpDuration.WithLabelValues(route).Observe(took.Seconds())
-	s.log.DebugContext(ctx, "request", "method", methodLabel(c.Method()), "route", route,
-		"status", c.Response().StatusCode(), "ms", float64(took.Microseconds())/1000)
+	m.duration.Observe(took.Seconds())
+	if s.log.Enabled(ctx, slog.LevelDebug) { // the arguments cost even when dropped
+		s.log.DebugContext(ctx, "request", "method", methodLabel(c.Method()), "route", m.route,
+			"status", status, "ms", float64(took.Microseconds())/1000)
+	}
 	return nil
 }
 
@@ -174,21 +183,26 @@ func requestID(in string) string {
 			return strings.Clone(in)
 		}
 	}
+	// The runtime's ChaCha8 generator: unique and unguessable enough for
+	// an id that only ties log lines together, without crypto/rand's
+	// syscall on every request.
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 
 // routeLabel is the matched route template, or "unmatched". Label values
 // are kept by Prometheus for the life of the process, so they must be
 // strings of our own, never Fiber's reused buffers (a kept buffer turned
-// "GET" into "GETDF" and broke /metrics).
+// "GET" into "GETDF" and broke /metrics): the result is only looked up
+// with; routeMetrics.of keeps a copy.
 func routeLabel(c *fiber.Ctx) string {
 	r := c.Route()
 	if r == nil || r.Path == "/" || r.Path == "/*" || r.Path == "" {
 		return "unmatched"
 	}
-	return strings.Clone(r.Path)
+	return r.Path
 }
 
 // methodLabel maps the request method onto a fixed set of labels.

@@ -270,19 +270,41 @@ func dimensionName(lang, key string) string {
 // remembered choice (cookie), then the first zh or en in Accept-Language;
 // Chinese otherwise.
 func pickLang(query, cookie, acceptLanguage string) string {
-	for _, v := range []string{query, cookie} {
-		if v == langZH || v == langEN {
-			return v
+	// The constants, never query or cookie themselves: those are Fiber's
+	// buffers, and the language is kept in cached pages.
+	for _, v := range [2]string{query, cookie} {
+		switch v {
+		case langZH:
+			return langZH
+		case langEN:
+			return langEN
 		}
 	}
-	for _, part := range strings.Split(acceptLanguage, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+	for rest := acceptLanguage; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		tag, _, _ := strings.Cut(part, ";")
+		tag = strings.TrimSpace(tag)
 		switch {
-		case strings.HasPrefix(tag, "zh"):
+		case hasPrefixFold(tag, "zh"):
 			return langZH
-		case strings.HasPrefix(tag, "en"):
+		case hasPrefixFold(tag, "en"):
 			return langEN
 		}
 	}
 	return langZH
+}
+
+// hasPrefixFold is strings.HasPrefix(strings.ToLower(s), prefix) for an
+// ASCII lower-case prefix, without making the lower-case copy.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
 }

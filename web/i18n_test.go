@@ -96,6 +96,8 @@ func TestPickLang(t *testing.T) {
 		{"the query wins over everything", "zh", "en", "en", "zh"},
 		{"the cookie wins over the browser", "", "en", "zh-CN", "en"},
 		{"a bad query value is ignored", "xx", "", "en", "en"},
+		{"tags match whatever their case and spacing", "", "", " fr ,EN-gb ;q=0.8", "en"},
+		{"tags shorter than a language are skipped", "", "", "e,z,en", "en"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -115,7 +115,7 @@ func (p *Pages) lookupLift(ctx context.Context, code string) (*view.Lift, *view.
 		if len(p.misses) > 10000 {
 			clear(p.misses)
 		}
-		p.misses[code] = now.Add(time.Minute)
+		p.misses[strings.Clone(code)] = now.Add(time.Minute)
 		p.missMu.Unlock()
 		return nil, nil, time.Time{}, lifttrust.Errorf(lifttrust.ErrNotFound, "lift %s not found", code)
 	}
@@ -141,7 +141,9 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 		// form that submits to the page's own URL.
 		return p.ReportForm(c)
 	}
-	code := utils.CopyString(c.Params("code"))
+	// Fiber's buffer, valid for this request: only looked up with here;
+	// what keeps it (the cache's key, lookupLift's misses) copies it.
+	code := c.Params("code")
 	v := p.variant(c)
 	lift, firm, hb, err := p.lookupLift(c.UserContext(), code)
 	if err != nil {
@@ -155,13 +157,13 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 		if e, err = p.renderLift(v, lift, firm, hb, now, state); err != nil {
 			return err
 		}
-		p.cache.put(key, e)
+		p.cache.put(strings.Clone(key), e)
 		pageRenders.WithLabelValues("lift").Inc()
 	} else if e.hbText != "" && hb.Unix()/60 != e.hbMinute {
 		// Heartbeats are shown to the minute: only a new minute costs a
 		// new trailer (microseconds), never a render.
 		e = p.withHeartbeat(e, hb)
-		p.cache.put(key, e)
+		p.cache.put(strings.Clone(key), e)
 	}
 	return p.sendEntry(c, e)
 }
@@ -258,14 +260,18 @@ func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Tim
 // sendEntry writes a cached page: the spliced gzip stream as is, or, for
 // the rare client that does not accept gzip, inflated.
 func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
-	setPageHeaders(c)
-	c.Set(fiber.HeaderCacheControl, "public, no-cache")
-	c.Set(fiber.HeaderVary, "Accept-Encoding, Accept-Language, Cookie")
+	h := &c.Response().Header
+	for _, kv := range liftHeaders {
+		h.SetCanonical(kv[0], kv[1])
+	}
 	// The gzip trailer is the CRC-32 and length of the whole page text:
 	// an ETag for free.
-	etag := `W/"` + hex.EncodeToString(e.tr[:]) + `"`
-	c.Set(fiber.HeaderETag, etag)
-	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
+	var etag [len(`W/"`) + 16 + 1]byte
+	copy(etag[:], `W/"`)
+	hex.Encode(etag[3:], e.tr[:])
+	etag[len(etag)-1] = '"'
+	h.SetCanonical(headerETag, etag[:])
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, string(etag[:])) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	if !strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
@@ -273,10 +279,28 @@ func (p *Pages) sendEntry(c *fiber.Ctx, e *cacheEntry) error {
 		e.writeTo(&b)
 		return sendInflated(c, b.Bytes())
 	}
-	c.Set(fiber.HeaderContentEncoding, "gzip")
+	h.SetCanonical(headerContentEncoding, gzipName)
 	e.writeTo(c.Response().BodyWriter())
 	return nil
 }
+
+// liftHeaders are a cached page's constant headers (setPageHeaders' but
+// for Cache-Control, plus Vary) as canonical bytes, set without being
+// normalized or converted on every request.
+var liftHeaders = [][2][]byte{
+	{[]byte(fiber.HeaderContentType), []byte(fiber.MIMETextHTMLCharsetUTF8)},
+	{[]byte(fiber.HeaderCacheControl), []byte("public, no-cache")},
+	{[]byte(fiber.HeaderContentSecurityPolicy), []byte(cspHeader)},
+	{[]byte(fiber.HeaderXContentTypeOptions), []byte("nosniff")},
+	{[]byte(fiber.HeaderReferrerPolicy), []byte("no-referrer")},
+	{[]byte(fiber.HeaderVary), []byte("Accept-Encoding, Accept-Language, Cookie")},
+}
+
+var (
+	headerETag            = []byte(fiber.HeaderETag)
+	headerContentEncoding = []byte(fiber.HeaderContentEncoding)
+	gzipName              = []byte("gzip")
+)
 
 func (e *cacheEntry) writeTo(w io.Writer) {
 	for _, part := range [][]byte{gzipHeader, e.frame.prefix.deflate, e.head.deflate, e.shared[0].deflate, e.shared[1].deflate, e.hb.deflate, e.b.deflate, e.frame.suffix.deflate, e.tr[:]} {

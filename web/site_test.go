@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,6 +72,31 @@ func TestTheSiteAroundThePages(t *testing.T) {
 			}
 			if again := f.get(t, path, "Accept-Encoding", "gzip", "If-None-Match", etag); again.StatusCode != http.StatusNotModified {
 				t.Errorf("%s with its ETag: status %d, want 304", path, again.StatusCode)
+			}
+		}
+	})
+	t.Run("the passenger page, missed or cached, carries each security and caching header once", func(t *testing.T) {
+		want := map[string]string{
+			"Content-Type":           "text/html; charset=utf-8",
+			"Cache-Control":          "public, no-cache",
+			"X-Content-Type-Options": "nosniff",
+			"Referrer-Policy":        "no-referrer",
+			"Vary":                   "Accept-Encoding, Accept-Language, Cookie",
+			"Content-Encoding":       "gzip",
+		}
+		for i := 0; i < 2; i++ { // a miss, then the cached page
+			resp := f.get(t, "/e/"+liftNormal+"?lang=en&large=1", "Accept-Encoding", "gzip")
+			body(t, resp)
+			for k, v := range want {
+				if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
+					t.Errorf("request %d: %s = %q, want [%q]", i, k, got, v)
+				}
+			}
+			if csp := resp.Header.Values("Content-Security-Policy"); len(csp) != 1 || !strings.Contains(csp[0], "default-src 'none'") {
+				t.Errorf("request %d: Content-Security-Policy = %q", i, csp)
+			}
+			if etag := resp.Header.Values("ETag"); len(etag) != 1 || !regexp.MustCompile(`^W/"[0-9a-f]{16}"$`).MatchString(etag[0]) {
+				t.Errorf("request %d: ETag = %q", i, etag)
 			}
 		}
 	})

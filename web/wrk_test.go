@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,7 @@ end
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// LIFTTRUST_WRK_PROFILE_DIR writes a CPU profile of each pages row.
 	coldDur := os.Getenv("LIFTTRUST_WRK_COLD_DURATION")
 	if coldDur == "" {
 		coldDur = "10s"
@@ -152,6 +154,18 @@ end
 			d = coldDur
 		}
 		renders := web.LiftRenders()
+		if dir := os.Getenv("LIFTTRUST_WRK_PROFILE_DIR"); dir != "" && !strings.Contains(name, "bare") {
+			// A CPU profile of the server per pages row, for finding
+			// per-request overhead (go tool pprof DIR/row.pprof).
+			f, err := os.Create(filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "").Replace(name)+".pprof"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 		cmd := exec.Command(wrk, "-t2", "-c64", "-d"+d, "--latency", "-s", script, url)
 		cmd.Env = append(os.Environ(), "CODES="+codeFile, "COOKIE="+strings.Join(cookie, ""), "WALK="+map[bool]string{true: "1"}[walk])
 		out, err := cmd.CombinedOutput()
