@@ -151,11 +151,25 @@ func (s *Server) Routes() []Route {
 	}
 }
 
-// routes registers the table: body limit, then authentication, then the
-// access check, then the handler.
+// routes registers the table: the route's metric label, body limit, then
+// authentication, then the access check, then the handler.
 func (s *Server) routes() {
 	for _, r := range s.Routes() {
-		s.app.Add(r.Method, r.Path, limitBody(r.BodyLimit), s.authenticate, s.require(r.Access), r.Handler)
+		s.app.Add(r.Method, r.Path, matched(r.Path), limitBody(r.BodyLimit), s.authenticate, s.require(r.Access), r.Handler)
+	}
+}
+
+// routeKey holds the template of the table route serving a request.
+type routeKey struct{}
+
+// matched marks a request as served by the table route at path, so its
+// metrics carry that template (routeLabel). The middleware also matches
+// every path (as "/"), so Fiber's own route cannot tell a miss from "/".
+func matched(path string) fiber.Handler {
+	var label any = path // boxed once, not per request
+	return func(c *fiber.Ctx) error {
+		c.Locals(routeKey{}, label)
+		return c.Next()
 	}
 }
 

@@ -162,6 +162,12 @@ func TestMetricsSurviveEveryMethodOnEveryRoute(t *testing.T) {
 	if !strings.Contains(string(b), `method="other"`) || !strings.Contains(string(b), `route="unmatched"`) {
 		t.Fatal("unknown methods or unmatched routes did not fall into their fixed labels")
 	}
+	if strings.Contains(string(b), "nowhere") {
+		t.Fatal("an unmatched path became a label value (unbounded series)")
+	}
+	if !strings.Contains(string(b), `route="/"`) {
+		t.Fatal("the home page's requests are not under its own route label")
+	}
 }
 
 func TestOpsTokenGuardsMetricsAndReadinessDetail(t *testing.T) {

@@ -198,11 +198,10 @@ func requestID(in string) string {
 // "GET" into "GETDF" and broke /metrics): the result is only looked up
 // with; routeMetrics.of keeps a copy.
 func routeLabel(c *fiber.Ctx) string {
-	r := c.Route()
-	if r == nil || r.Path == "/" || r.Path == "/*" || r.Path == "" {
-		return "unmatched"
+	if path, ok := c.Locals(routeKey{}).(string); ok {
+		return path
 	}
-	return r.Path
+	return "unmatched" // no table route: never the raw path (unbounded)
 }
 
 // methodLabel maps the request method onto a fixed set of labels.
