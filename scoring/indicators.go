@@ -142,7 +142,10 @@ var IndicatorsV2 = []Indicator{
 // false for a version this binary does not know.
 func ModelIndicators(version string) ([]Indicator, bool) {
 	switch version {
-	case ModelVersion:
+	case ModelVersion, "v3":
+		// v3.1 changed only how the baseline centres the spot-check
+		// prior; every run stores its baseline, so a v3 run is explained
+		// by v3.1's table.
 		return Indicators, true
 	case "v2":
 		return IndicatorsV2, true

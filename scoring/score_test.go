@@ -349,3 +349,36 @@ func TestQualitySpearman(t *testing.T) {
 		t.Errorf("ranks against quality: ρ %v, want -1", got)
 	}
 }
+
+// TestSpotCheckPriorIsThePopulationShare: risk-weighted plans check a poor
+// firm far more often than a large good one. The spot-check prior is
+// centred on the share of the city's lifts that fail (firms' own shares
+// weighted by lift-days), not on the share of checks that failed, so a
+// good firm with no failed check loses nothing to the prior (v3.1).
+func TestSpotCheckPriorIsThePopulationShare(t *testing.T) {
+	i := indicatorIndex[IndSpotCheckFailed]
+	poor := measures("POOR", 100, 0.06, 2)
+	poor.Counts[i] = Count{Bad: 40, Exposure: 200} // 20 % of 200 checks
+	good := measures("GOOD", 900, 0.002, 1)
+	good.Counts[i] = Count{Bad: 0, Exposure: 20}
+	small := measures("SMALL", 20, 0.002, 1)
+	small.Counts[i] = Count{Bad: 0, Exposure: 1}
+	ms := city(poor, good, small)
+	b := NewBaseline(ms)
+	want := 0.2 * 100 / (100 + 900 + 20) // the pooled share would be 40/221 = 18 %
+	if got := b.Priors[IndSpotCheckFailed].Mean; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("spot-check prior mean %.4f, want the lift-day-weighted share %.4f", got, want)
+	}
+	rs := Score(ms, b)
+	for _, u := range []string{"GOOD", "SMALL"} {
+		if l := find(rs, u).Dimensions[DimInspection].Indicators[IndSpotCheckFailed].Lost; l != 0 {
+			t.Errorf("%s, no failed check: lost %.2f points on spot checks", u, l)
+		}
+	}
+	if l := find(rs, "POOR").Dimensions[DimInspection].Indicators[IndSpotCheckFailed].Lost; l < 2 {
+		t.Errorf("POOR, 20 %% of checks failed: lost only %.2f points", l)
+	}
+	if b2 := NewBaseline(city()); b2.Priors[IndSpotCheckFailed].Mean != 0 {
+		t.Errorf("no checks: prior mean %v, want 0", b2.Priors[IndSpotCheckFailed].Mean)
+	}
+}
