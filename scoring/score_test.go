@@ -382,3 +382,39 @@ func TestSpotCheckPriorIsThePopulationShare(t *testing.T) {
 		t.Errorf("no checks: prior mean %v, want 0", b2.Priors[IndSpotCheckFailed].Mean)
 	}
 }
+
+// TestSpotCheckPriorWeighsExpectedFailures: the spot-check prior weighs one
+// expected failure at the firm's own target (v3.2), so a small firm whose
+// other records are excellent is not sunk by one failed check among two
+// (its prior weighs about 1/target checks), while a firm expected to fail
+// often is scored on its own checks quickly.
+func TestSpotCheckPriorWeighsExpectedFailures(t *testing.T) {
+	i := indicatorIndex[IndSpotCheckFailed]
+	poor := measures("POOR", 100, 0.06, 2)
+	poor.Counts[i] = Count{Bad: 40, Exposure: 200}
+	good := measures("GOOD", 900, 0.002, 1)
+	good.Counts[i] = Count{Bad: 0, Exposure: 20}
+	unlucky := measures("UNLUCKY", 20, 0.002, 1)
+	unlucky.Counts[i] = Count{Bad: 1, Exposure: 2}
+	ms := city(poor, good, unlucky)
+	b := NewBaseline(ms)
+	rs := Score(ms, b)
+	u := find(rs, "UNLUCKY").Dimensions[DimInspection].Indicators[IndSpotCheckFailed]
+	if u.Lost != 0 {
+		t.Errorf("UNLUCKY, 1 failed of 2 checks at a prior of %.2f %%: lost %.2f points", u.Prior, u.Lost)
+	}
+	if m := priorWeight(Indicators[i], b.Priors[IndSpotCheckFailed], u.Prior/100); m < 100 {
+		t.Errorf("UNLUCKY's prior weighs %.0f checks at a target of %.2f %%, want 1/target", m, u.Prior)
+	}
+	p := find(rs, "POOR").Dimensions[DimInspection].Indicators[IndSpotCheckFailed]
+	if m := priorWeight(Indicators[i], b.Priors[IndSpotCheckFailed], p.Prior/100); m > 200/2 {
+		t.Errorf("POOR's prior weighs %.0f checks at a target of %.2f %%: more than half its 200 checks", m, p.Prior)
+	}
+	if priorWeight(Indicators[i], Prior{Mean: 0, Strength: 1}, 0) != 0 {
+		t.Error("a zero target must give the prior no weight")
+	}
+	v3, _ := ModelIndicators("v3")
+	if v3[i].Prior != 30 || v3[i].PriorInEvents {
+		t.Errorf("v3's spot-check prior: %v, %v; want a fixed 30 checks", v3[i].Prior, v3[i].PriorInEvents)
+	}
+}
