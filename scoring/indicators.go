@@ -53,6 +53,13 @@ type Indicator struct {
 	// the prior (about what a 5-lift firm gathers in a year). See
 	// docs/scoring.md, "Fairness and shrinkage".
 	Prior float64
+	// PriorInEvents says Prior is counted in expected bad units at the
+	// firm's own target instead: m = Prior ÷ target, a gamma prior of
+	// shape Prior around the target (model v3.2, spot checks: a firm
+	// expected to fail 0.5 % of checks needs 200 checks to outweigh its
+	// prior, one expected to fail 10 % needs 10). See docs/scoring.md,
+	// "Model v3: spot checks".
+	PriorInEvents bool
 }
 
 // Indicator keys (stable: the portal translates them and appeals name them).
@@ -96,7 +103,7 @@ var Indicators = []Indicator{
 	{Key: IndFirstPassFail, Dim: DimInspection, Kind: proportion, Weight: 6, Good: 5, Bad: 30, Scale: 100, Unit: "% of periodic inspections not passed first time", Prior: 5},
 	{Key: IndInspectionFail, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 10, Scale: 100, Unit: "% of periodic inspections failed", Prior: 5},
 	{Key: IndInspectionOverdue, Dim: DimInspection, Kind: proportion, Weight: 3, Good: 0, Bad: 5, Scale: 100, Unit: "% of lift-days with inspection overdue", Prior: 1825},
-	{Key: IndSpotCheckFailed, Dim: DimInspection, Kind: proportion, Weight: 5, Good: 2, Bad: 20, Scale: 100, Unit: "% of spot-checked lifts failed", Prior: 30},
+	{Key: IndSpotCheckFailed, Dim: DimInspection, Kind: proportion, Weight: 5, Good: 2, Bad: 20, Scale: 100, Unit: "% of spot-checked lifts failed", Prior: 1, PriorInEvents: true},
 
 	{Key: IndFaultRatio, Dim: DimReliability, Kind: ratio, Weight: 10, Good: 0.8, Bad: 2.5, Scale: 1, Unit: "× expected faults", Prior: 3},
 	{Key: IndRepeatFaults, Dim: DimReliability, Kind: poisson, Weight: 4, Good: 0.02, Bad: 0.3, Scale: 365, Unit: "repeat faults per lift-year", Prior: 1825},
@@ -109,6 +116,18 @@ var Indicators = []Indicator{
 	{Key: IndComplaintsLate, Dim: DimDeductions, Kind: poisson, Weight: 5, Good: 0, Bad: 10, Scale: 365000, Unit: "late complaints per 1,000 lift-years", Prior: 3650},
 	{Key: IndPenalties, Dim: DimDeductions, Kind: poisson, Weight: 10, Good: 0, Bad: 20, Scale: 365000, Unit: "penalties per 1,000 lift-years", Prior: 3650},
 }
+
+// IndicatorsV3 is model v3 and v3.1: the spot-check prior weighs a
+// fixed 30 checks.
+var IndicatorsV3 = func() []Indicator {
+	t := append([]Indicator(nil), Indicators...)
+	for i := range t {
+		if t[i].Key == IndSpotCheckFailed {
+			t[i].Prior, t[i].PriorInEvents = 30, false
+		}
+	}
+	return t
+}()
 
 // IndicatorsV2 is model v2, kept so that runs stored under it can be
 // explained with the weights they used (see ModelIndicators).
@@ -144,6 +163,10 @@ func ModelIndicators(version string) ([]Indicator, bool) {
 	switch version {
 	case ModelVersion:
 		return Indicators, true
+	case "v3", "v3.1":
+		// v3.1 changed only how the baseline centres the spot-check
+		// prior (stored with every run), v3.2 the prior's weight.
+		return IndicatorsV3, true
 	case "v2":
 		return IndicatorsV2, true
 	}

@@ -113,9 +113,36 @@ func NewBaseline(ms []Measures) Baseline {
 		if exp > 0 {
 			mean = bad / exp
 		}
+		if ind.Key == IndSpotCheckFailed {
+			mean = populationShare(ms, i)
+		}
 		b.Priors[ind.Key] = Prior{Mean: mean, Strength: ind.Prior}
 	}
 	return b
+}
+
+// populationShare is the city's share of lifts that would fail a spot
+// check: each checked firm's own (1/π-weighted) failure share, weighted by
+// its lift-days. Pooling checks instead (Σ failed ÷ Σ checks) weights
+// firms by how often the plans draw them, and risk-weighted plans draw
+// poor firms most: on city1 after eleven plans that mean was 10.9 %
+// against 4.0 % of lifts, and a prior centred there cost firms with no
+// failed check points (model v3.1; docs/scoring.md, "Model v3: spot
+// checks").
+func populationShare(ms []Measures, i int) float64 {
+	var num, den float64
+	for _, m := range ms {
+		c := m.Counts[i]
+		if c.Exposure <= 0 || m.LiftDays <= 0 {
+			continue
+		}
+		num += m.LiftDays * c.Bad / c.Exposure
+		den += m.LiftDays
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
 }
 
 // firmFactor is how a firm compares with the city on every indicator but
@@ -282,12 +309,13 @@ func scoreOne(m Measures, b Baseline) Result {
 		if ind.Kind == proportion {
 			target = math.Min(target, 1)
 		}
+		mw := priorWeight(ind, pr, target)
 		shrunk := target
-		if c.Exposure+pr.Strength > 0 {
-			shrunk = (c.Bad + pr.Strength*target) / (c.Exposure + pr.Strength)
+		if c.Exposure+mw > 0 {
+			shrunk = (c.Bad + mw*target) / (c.Exposure + mw)
 		}
 		loss := lossAt(ind, shrunk)
-		sd := math.Sqrt(math.Max(variance(ind.Kind, shrunk), 0) / math.Max(c.Exposure+pr.Strength, 1e-9))
+		sd := math.Sqrt(math.Max(variance(ind.Kind, shrunk), 0) / math.Max(c.Exposure+mw, 1e-9))
 		lo, hi := lossAt(ind, shrunk-z90*sd), lossAt(ind, shrunk+z90*sd)
 		downSq += (hi - loss) * (hi - loss)
 		upSq += (loss - lo) * (loss - lo)
@@ -296,7 +324,7 @@ func scoreOne(m Measures, b Baseline) Result {
 		// The loss comes from the firm's own records in proportion
 		// bad : m·target; the rest is the prior, shown as one row.
 		own := loss
-		if d := c.Bad + pr.Strength*target; d > 0 {
+		if d := c.Bad + mw*target; d > 0 {
 			own = loss * c.Bad / d
 		}
 		evs := evByInd[ind.Key]
@@ -348,7 +376,7 @@ func scoreOne(m Measures, b Baseline) Result {
 		if rest := round(loss-given, 4); rest >= 0.01 {
 			r.Evidence = append(r.Evidence, Evidence{Indicator: ind.Key, Kind: KindFirm, ID: m.USCC + ":prior", Points: -rest,
 				Detail: map[string]any{"city_prior": true, "city": round(pr.Mean*ind.Scale, 4), "firm_factor": round(factor, 4),
-					"prior": round(target*ind.Scale, 4), "strength": round(pr.Strength, 2)}})
+					"prior": round(target*ind.Scale, 4), "strength": round(mw, 2)}})
 		}
 		rate := -1.0
 		if c.Exposure > 0 {
@@ -390,6 +418,21 @@ func scoreOne(m Measures, b Baseline) Result {
 	r.Grade = GradeFor(r.Score, len(r.Vetoes) > 0)
 	r.Provisional = m.Lifts < provisionalLifts || m.DataDays < provisionalDays
 	return r
+}
+
+// priorWeight is the weight m, in exposure units, of the prior at target:
+// the indicator's fixed weight, or for PriorInEvents its weight in
+// expected bad units turned into exposure at the firm's target (a target
+// of 0 means the city has no bad units at all: the prior then carries
+// nothing and the firm's own zero stands).
+func priorWeight(ind Indicator, pr Prior, target float64) float64 {
+	if !ind.PriorInEvents {
+		return pr.Strength
+	}
+	if target <= 0 {
+		return 0
+	}
+	return pr.Strength / target
 }
 
 // lossAt is the points an indicator costs at a (per-unit) rate.

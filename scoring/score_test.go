@@ -349,3 +349,72 @@ func TestQualitySpearman(t *testing.T) {
 		t.Errorf("ranks against quality: ρ %v, want -1", got)
 	}
 }
+
+// TestSpotCheckPriorIsThePopulationShare: risk-weighted plans check a poor
+// firm far more often than a large good one. The spot-check prior is
+// centred on the share of the city's lifts that fail (firms' own shares
+// weighted by lift-days), not on the share of checks that failed, so a
+// good firm with no failed check loses nothing to the prior (v3.1).
+func TestSpotCheckPriorIsThePopulationShare(t *testing.T) {
+	i := indicatorIndex[IndSpotCheckFailed]
+	poor := measures("POOR", 100, 0.06, 2)
+	poor.Counts[i] = Count{Bad: 40, Exposure: 200} // 20 % of 200 checks
+	good := measures("GOOD", 900, 0.002, 1)
+	good.Counts[i] = Count{Bad: 0, Exposure: 20}
+	small := measures("SMALL", 20, 0.002, 1)
+	small.Counts[i] = Count{Bad: 0, Exposure: 1}
+	ms := city(poor, good, small)
+	b := NewBaseline(ms)
+	want := 0.2 * 100 / (100 + 900 + 20) // the pooled share would be 40/221 = 18 %
+	if got := b.Priors[IndSpotCheckFailed].Mean; math.Abs(got-want) > 1e-9 {
+		t.Fatalf("spot-check prior mean %.4f, want the lift-day-weighted share %.4f", got, want)
+	}
+	rs := Score(ms, b)
+	for _, u := range []string{"GOOD", "SMALL"} {
+		if l := find(rs, u).Dimensions[DimInspection].Indicators[IndSpotCheckFailed].Lost; l != 0 {
+			t.Errorf("%s, no failed check: lost %.2f points on spot checks", u, l)
+		}
+	}
+	if l := find(rs, "POOR").Dimensions[DimInspection].Indicators[IndSpotCheckFailed].Lost; l < 2 {
+		t.Errorf("POOR, 20 %% of checks failed: lost only %.2f points", l)
+	}
+	if b2 := NewBaseline(city()); b2.Priors[IndSpotCheckFailed].Mean != 0 {
+		t.Errorf("no checks: prior mean %v, want 0", b2.Priors[IndSpotCheckFailed].Mean)
+	}
+}
+
+// TestSpotCheckPriorWeighsExpectedFailures: the spot-check prior weighs one
+// expected failure at the firm's own target (v3.2), so a small firm whose
+// other records are excellent is not sunk by one failed check among two
+// (its prior weighs about 1/target checks), while a firm expected to fail
+// often is scored on its own checks quickly.
+func TestSpotCheckPriorWeighsExpectedFailures(t *testing.T) {
+	i := indicatorIndex[IndSpotCheckFailed]
+	poor := measures("POOR", 100, 0.06, 2)
+	poor.Counts[i] = Count{Bad: 40, Exposure: 200}
+	good := measures("GOOD", 900, 0.002, 1)
+	good.Counts[i] = Count{Bad: 0, Exposure: 20}
+	unlucky := measures("UNLUCKY", 20, 0.002, 1)
+	unlucky.Counts[i] = Count{Bad: 1, Exposure: 2}
+	ms := city(poor, good, unlucky)
+	b := NewBaseline(ms)
+	rs := Score(ms, b)
+	u := find(rs, "UNLUCKY").Dimensions[DimInspection].Indicators[IndSpotCheckFailed]
+	if u.Lost != 0 {
+		t.Errorf("UNLUCKY, 1 failed of 2 checks at a prior of %.2f %%: lost %.2f points", u.Prior, u.Lost)
+	}
+	if m := priorWeight(Indicators[i], b.Priors[IndSpotCheckFailed], u.Prior/100); m < 100 {
+		t.Errorf("UNLUCKY's prior weighs %.0f checks at a target of %.2f %%, want 1/target", m, u.Prior)
+	}
+	p := find(rs, "POOR").Dimensions[DimInspection].Indicators[IndSpotCheckFailed]
+	if m := priorWeight(Indicators[i], b.Priors[IndSpotCheckFailed], p.Prior/100); m > 200/2 {
+		t.Errorf("POOR's prior weighs %.0f checks at a target of %.2f %%: more than half its 200 checks", m, p.Prior)
+	}
+	if priorWeight(Indicators[i], Prior{Mean: 0, Strength: 1}, 0) != 0 {
+		t.Error("a zero target must give the prior no weight")
+	}
+	v3, _ := ModelIndicators("v3")
+	if v3[i].Prior != 30 || v3[i].PriorInEvents {
+		t.Errorf("v3's spot-check prior: %v, %v; want a fixed 30 checks", v3[i].Prior, v3[i].PriorInEvents)
+	}
+}
