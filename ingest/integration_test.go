@@ -186,10 +186,12 @@ type ledger struct {
 	msgs  []pubMsg
 	sends []atomic.Int32
 	acked []atomic.Bool
+	at    []atomic.Int64 // when the PUBACK was seen (Unix ns)
 }
 
 func newLedger(msgs []pubMsg) *ledger {
-	return &ledger{msgs: msgs, sends: make([]atomic.Int32, len(msgs)), acked: make([]atomic.Bool, len(msgs))}
+	return &ledger{msgs: msgs, sends: make([]atomic.Int32, len(msgs)), acked: make([]atomic.Bool, len(msgs)),
+		at: make([]atomic.Int64, len(msgs))}
 }
 
 // counts returns how many messages were sent at least once, how many
@@ -267,6 +269,7 @@ func (l *ledger) publishConn(ctx context.Context, brokerURL, id string, mine []i
 					failed = append(failed, chunk[i])
 				} else {
 					l.acked[chunk[i]].Store(true)
+					l.at[chunk[i]].Store(time.Now().UnixNano())
 				}
 			}
 		}
@@ -318,7 +321,8 @@ func checkAcknowledgedStored(t *testing.T, db *postgres.DB, l *ledger) {
 			twice = append(twice, fmt.Sprintf("%s/%d", lift, seq))
 		case n == 1:
 		case l.acked[i].Load():
-			ackedLost = append(ackedLost, fmt.Sprintf("#%d %s/%d (sent %d times)", i, lift, seq, l.sends[i].Load()))
+			ackedLost = append(ackedLost, fmt.Sprintf("#%d %s/%d (sent %d times, acknowledged at %s)", i, lift, seq,
+				l.sends[i].Load(), time.Unix(0, l.at[i].Load()).UTC().Format("15:04:05.000")))
 		default:
 			unackedLost = append(unackedLost, fmt.Sprintf("#%d %s/%d (sent %d times)", i, lift, seq, l.sends[i].Load()))
 		}
@@ -680,8 +684,9 @@ func TestExactlyOnceAcrossMosquittoRestart(t *testing.T) {
 	}()
 	waitAtLeast(t, db, n/3, 2*time.Minute)
 	_, _, acked := l.counts()
+	t.Logf("Mosquitto stopping at %s", time.Now().UTC().Format("15:04:05.000"))
 	broker.Restart()
-	t.Logf("Mosquitto restarted at %d rows, %d messages acknowledged", countRows(db), acked)
+	t.Logf("Mosquitto restarted at %s, %d rows, %d messages acknowledged before", time.Now().UTC().Format("15:04:05.000"), countRows(db), acked)
 	waitPublished(t, pub)
 	defer func() {
 		// Also when waitRows fails: what was lost, and on which side of the PUBACK.
