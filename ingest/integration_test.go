@@ -282,6 +282,26 @@ func (l *ledger) publishConn(ctx context.Context, brokerURL, id string, mine []i
 	return nil
 }
 
+// observe subscribes a second persistent session (QoS 1, acknowledged on
+// receipt) to filter and records every payload it receives: what the
+// broker delivered, independent of ingest.
+func observe(t *testing.T, brokerURL, id, filter string) *sync.Map {
+	t.Helper()
+	var seen sync.Map
+	handle := func(_ mqtt.Client, m mqtt.Message) { seen.Store(string(m.Payload()), true) }
+	opts := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID(id).SetCleanSession(false).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
+		SetMaxReconnectInterval(time.Second).SetDefaultPublishHandler(handle).
+		SetOnConnectHandler(func(c mqtt.Client) { c.Subscribe(filter, 1, handle) })
+	c := mqtt.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("observer connect: %v", tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(250) })
+	time.Sleep(500 * time.Millisecond) // the SUBSCRIBE of the on-connect handler
+	return &seen
+}
+
 // checkAcknowledgedStored compares telemetry with the ledger and, for
 // every heartbeat missing, tells whether the broker had acknowledged it
 // (a loss downstream of the PUBACK: the broker's persistence or ingest)
@@ -675,6 +695,7 @@ func TestExactlyOnceAcrossMosquittoRestart(t *testing.T) {
 	}
 	in := runIngest(t, db, ingest.Config{BrokerURL: broker.URL, ClientID: "ingest-" + prefix, Prefix: prefix,
 		Log: slog.New(slog.NewTextHandler(logf, nil))})
+	seen := observe(t, broker.URL, "observer-"+prefix, prefix+"lifts/+/status")
 	l := newLedger(statusMessages(prefix, n, recentBase(n)))
 	pub := make(chan error, 1)
 	go func() {
@@ -691,7 +712,13 @@ func TestExactlyOnceAcrossMosquittoRestart(t *testing.T) {
 	defer func() {
 		// Also when waitRows fails: what was lost, and on which side of the PUBACK.
 		checkAcknowledgedStored(t, db, l)
-		t.Logf("ingest stored %d", in.Stored())
+		missed := 0
+		for _, m := range l.msgs {
+			if _, ok := seen.Load(string(m.payload)); !ok {
+				missed++
+			}
+		}
+		t.Logf("ingest stored %d; a second subscriber (persistent session, auto-ack) missed %d messages", in.Stored(), missed)
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
 			t.Logf("ingest log:\n%s", tail(string(b), 3000))
