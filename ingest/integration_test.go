@@ -19,6 +19,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"lifttrust/fleet"
 	"lifttrust/ingest"
@@ -280,6 +281,17 @@ func (l *ledger) publishConn(ctx context.Context, brokerURL, id string, mine []i
 		pending = failed
 	}
 	return nil
+}
+
+// droppedQoS0 reads lifttrust_ingest_dropped_qos0_total.
+func droppedQoS0() float64 {
+	mfs, _ := prometheus.DefaultGatherer.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "lifttrust_ingest_dropped_qos0_total" && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }
 
 // observe subscribes a second persistent session (QoS 1, acknowledged on
@@ -718,7 +730,8 @@ func TestExactlyOnceAcrossMosquittoRestart(t *testing.T) {
 				missed++
 			}
 		}
-		t.Logf("ingest stored %d; a second subscriber (persistent session, auto-ack) missed %d messages", in.Stored(), missed)
+		t.Logf("ingest stored %d, dropped %v QoS 0 messages (this binary); a second subscriber (persistent session, auto-ack) missed %d messages",
+			in.Stored(), droppedQoS0(), missed)
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
 			t.Logf("ingest log:\n%s", tail(string(b), 3000))
