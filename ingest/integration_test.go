@@ -19,6 +19,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"lifttrust/fleet"
 	"lifttrust/ingest"
@@ -136,6 +137,15 @@ type pubMsg struct {
 	payload []byte
 }
 
+// heartbeatKey is the lift and seq of a heartbeat, the key under which
+// telemetry holds it.
+func (m pubMsg) heartbeatKey() (lift string, seq int64) {
+	var s ingest.Status
+	_ = json.Unmarshal(m.payload, &s)
+	parts := strings.Split(m.topic, "/")
+	return parts[len(parts)-2], s.Seq
+}
+
 // recentBase is the first timestamp for n heartbeats 100 ms apart per
 // lift, so that the last ones are about now: the offline sweep must not
 // mistake a test's stream for lifts that fell silent.
@@ -165,17 +175,53 @@ func statusMessages(prefix string, n int, base time.Time) []pubMsg {
 // the broker acknowledged every one, sending again whatever was not (a
 // broker restart): duplicates are fine, loss is not.
 func publishAll(ctx context.Context, brokerURL string, msgs []pubMsg, conns int) error {
+	return newLedger(msgs).publish(ctx, brokerURL, conns)
+}
+
+// ledger is what the publishers know about each message (by index): how
+// often it was sent and whether the broker acknowledged it (PUBACK). The
+// broker's PUBACK is where its responsibility, and so ours, begins: a
+// message never acknowledged is a device's to send again, a message
+// acknowledged must end up stored exactly once.
+type ledger struct {
+	msgs  []pubMsg
+	sends []atomic.Int32
+	acked []atomic.Bool
+	at    []atomic.Int64 // when the PUBACK was seen (Unix ns)
+}
+
+func newLedger(msgs []pubMsg) *ledger {
+	return &ledger{msgs: msgs, sends: make([]atomic.Int32, len(msgs)), acked: make([]atomic.Bool, len(msgs)),
+		at: make([]atomic.Int64, len(msgs))}
+}
+
+// counts returns how many messages were sent at least once, how many
+// sends there were in all, and how many messages the broker acknowledged.
+func (l *ledger) counts() (sent, sends, acked int) {
+	for i := range l.msgs {
+		if n := int(l.sends[i].Load()); n > 0 {
+			sent++
+			sends += n
+		}
+		if l.acked[i].Load() {
+			acked++
+		}
+	}
+	return sent, sends, acked
+}
+
+func (l *ledger) publish(ctx context.Context, brokerURL string, conns int) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	for c := 0; c < conns; c++ {
-		var mine []pubMsg
-		for i := c; i < len(msgs); i += conns {
-			mine = append(mine, msgs[i])
+		var mine []int
+		for i := c; i < len(l.msgs); i += conns {
+			mine = append(mine, i)
 		}
 		wg.Add(1)
-		go func(id int, mine []pubMsg) {
+		go func(id int, mine []int) {
 			defer wg.Done()
-			errs <- publishConn(ctx, brokerURL, fmt.Sprintf("pub-%d-%d", time.Now().UnixNano(), id), mine)
+			errs <- l.publishConn(ctx, brokerURL, fmt.Sprintf("pub-%d-%d", time.Now().UnixNano(), id), mine)
 		}(c, mine)
 	}
 	wg.Wait()
@@ -192,7 +238,11 @@ func publishAll(ctx context.Context, brokerURL string, msgs []pubMsg, conns int)
 // acknowledge them in time (each may then arrive twice, and late).
 var resent atomic.Int64
 
-func publishConn(ctx context.Context, brokerURL, id string, msgs []pubMsg) error {
+// publishConn sends the messages numbered mine on one connection, like a
+// device that keeps what the broker has not acknowledged and sends it
+// again after a reconnect (a clean session: paho forgets the in-flight
+// PUBLISHes of a lost connection, so the retry is ours).
+func (l *ledger) publishConn(ctx context.Context, brokerURL, id string, mine []int) error {
 	opts := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID(id).SetCleanSession(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
 		SetMaxReconnectInterval(time.Second).SetWriteTimeout(5 * time.Second)
@@ -202,21 +252,25 @@ func publishConn(ctx context.Context, brokerURL, id string, msgs []pubMsg) error
 	}
 	defer c.Disconnect(250)
 	const window = 500
-	pending := msgs
+	pending := mine
 	for round := 0; len(pending) > 0; round++ {
 		if round > 50 || ctx.Err() != nil {
 			return fmt.Errorf("publisher gave up with %d messages unacknowledged", len(pending))
 		}
-		var failed []pubMsg
+		var failed []int
 		for start := 0; start < len(pending); start += window {
 			chunk := pending[start:min(start+window, len(pending))]
 			toks := make([]mqtt.Token, len(chunk))
 			for i, m := range chunk {
-				toks[i] = c.Publish(m.topic, 1, false, m.payload)
+				l.sends[m].Add(1)
+				toks[i] = c.Publish(l.msgs[m].topic, 1, false, l.msgs[m].payload)
 			}
 			for i, tok := range toks {
 				if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 					failed = append(failed, chunk[i])
+				} else {
+					l.acked[chunk[i]].Store(true)
+					l.at[chunk[i]].Store(time.Now().UnixNano())
 				}
 			}
 		}
@@ -227,6 +281,96 @@ func publishConn(ctx context.Context, brokerURL, id string, msgs []pubMsg) error
 		pending = failed
 	}
 	return nil
+}
+
+// droppedQoS0 reads lifttrust_ingest_dropped_qos0_total.
+func droppedQoS0() float64 {
+	mfs, _ := prometheus.DefaultGatherer.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "lifttrust_ingest_dropped_qos0_total" && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
+}
+
+// observe subscribes a second persistent session (QoS 1, acknowledged on
+// receipt) to filter and records every payload it receives: what the
+// broker delivered, independent of ingest.
+func observe(t *testing.T, brokerURL, id, filter string) *sync.Map {
+	t.Helper()
+	var seen sync.Map
+	handle := func(_ mqtt.Client, m mqtt.Message) { seen.Store(string(m.Payload()), true) }
+	opts := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID(id).SetCleanSession(false).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
+		SetMaxReconnectInterval(time.Second).SetDefaultPublishHandler(handle).
+		SetOnConnectHandler(func(c mqtt.Client) { c.Subscribe(filter, 1, handle) })
+	c := mqtt.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("observer connect: %v", tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(250) })
+	time.Sleep(500 * time.Millisecond) // the SUBSCRIBE of the on-connect handler
+	return &seen
+}
+
+// checkAcknowledgedStored compares telemetry with the ledger and, for
+// every heartbeat missing, tells whether the broker had acknowledged it
+// (a loss downstream of the PUBACK: the broker's persistence or ingest)
+// or not (the publisher gave up on it, which is no loss of ours).
+func checkAcknowledgedStored(t *testing.T, db *postgres.DB, l *ledger) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rows, err := db.Pool.Query(ctx, `SELECT lift_code, seq, count(*) FROM telemetry GROUP BY 1, 2`)
+	if err != nil {
+		t.Errorf("read telemetry: %v", err)
+		return
+	}
+	type key struct {
+		lift string
+		seq  int64
+	}
+	stored := map[key]int{}
+	for rows.Next() {
+		var k key
+		var n int
+		if err := rows.Scan(&k.lift, &k.seq, &n); err != nil {
+			t.Errorf("read telemetry: %v", err)
+			return
+		}
+		stored[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Errorf("read telemetry: %v", err)
+		return
+	}
+	var ackedLost, unackedLost, twice []string
+	for i, m := range l.msgs {
+		lift, seq := m.heartbeatKey()
+		switch n := stored[key{lift, seq}]; {
+		case n > 1:
+			twice = append(twice, fmt.Sprintf("%s/%d", lift, seq))
+		case n == 1:
+		case l.acked[i].Load():
+			ackedLost = append(ackedLost, fmt.Sprintf("#%d %s/%d (sent %d times, acknowledged at %s)", i, lift, seq,
+				l.sends[i].Load(), time.Unix(0, l.at[i].Load()).UTC().Format("15:04:05.000")))
+		default:
+			unackedLost = append(unackedLost, fmt.Sprintf("#%d %s/%d (sent %d times)", i, lift, seq, l.sends[i].Load()))
+		}
+	}
+	sent, sends, acked := l.counts()
+	t.Logf("publishers: %d messages, %d sent (%d sends), %d acknowledged by the broker; telemetry: %d distinct heartbeats",
+		len(l.msgs), sent, sends, acked, len(stored))
+	if len(twice) > 0 {
+		t.Errorf("%d heartbeats stored more than once, e.g. %v", len(twice), twice[:min(5, len(twice))])
+	}
+	if len(ackedLost) > 0 {
+		t.Errorf("%d heartbeats acknowledged by the broker (PUBACK) but not stored, e.g. %v", len(ackedLost), ackedLost[:min(5, len(ackedLost))])
+	}
+	if len(unackedLost) > 0 {
+		t.Errorf("%d heartbeats never acknowledged by the broker and not stored (the publisher gave up), e.g. %v", len(unackedLost), unackedLost[:min(5, len(unackedLost))])
+	}
 }
 
 // count runs a count(*) query.
@@ -557,12 +701,42 @@ func TestExactlyOnceAcrossMosquittoRestart(t *testing.T) {
 	seedFleet(t, url)
 	db := openDB(t, url)
 	prefix := uniquePrefix(t)
-	runIngest(t, db, ingest.Config{BrokerURL: broker.URL, ClientID: "ingest-" + prefix, Prefix: prefix})
-	pub := publishInBackground(broker.URL, statusMessages(prefix, n, recentBase(n)), 4)
+	logf, err := os.CreateTemp(t.TempDir(), "ingest-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := runIngest(t, db, ingest.Config{BrokerURL: broker.URL, ClientID: "ingest-" + prefix, Prefix: prefix,
+		Log: slog.New(slog.NewTextHandler(logf, nil))})
+	seen := observe(t, broker.URL, "observer-"+prefix, prefix+"lifts/+/status")
+	l := newLedger(statusMessages(prefix, n, recentBase(n)))
+	pub := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		pub <- l.publish(ctx, broker.URL, 4)
+	}()
 	waitAtLeast(t, db, n/3, 2*time.Minute)
+	_, _, acked := l.counts()
+	t.Logf("Mosquitto stopping at %s", time.Now().UTC().Format("15:04:05.000"))
 	broker.Restart()
-	t.Logf("Mosquitto restarted at %d rows", countRows(db))
+	t.Logf("Mosquitto restarted at %s, %d rows, %d messages acknowledged before", time.Now().UTC().Format("15:04:05.000"), countRows(db), acked)
 	waitPublished(t, pub)
+	defer func() {
+		// Also when waitRows fails: what was lost, and on which side of the PUBACK.
+		checkAcknowledgedStored(t, db, l)
+		missed := 0
+		for _, m := range l.msgs {
+			if _, ok := seen.Load(string(m.payload)); !ok {
+				missed++
+			}
+		}
+		t.Logf("ingest stored %d, dropped %v QoS 0 messages (this binary); a second subscriber (persistent session, auto-ack) missed %d messages",
+			in.Stored(), droppedQoS0(), missed)
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("ingest log:\n%s", tail(string(b), 3000))
+		}
+	}()
 	waitRows(t, db, n, 3*time.Minute)
 }
 

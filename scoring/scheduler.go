@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"lifttrust/fleet"
@@ -57,11 +58,30 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	needed := make(chan ScoreNeed, 256)
 	fullNeeded := make(chan struct{}, 1)
-	requestFull := func() {
+	signalFull := func() {
 		select {
 		case fullNeeded <- struct{}{}:
 		default:
 		}
+	}
+	// forced: records changed that today's run may not cover (a flood of
+	// notifications, a lost listening connection): run whatever ran before.
+	var forced atomic.Bool
+	requestFull := func() {
+		forced.Store(true)
+		signalFull()
+	}
+	// today: today's full run is due unless a full run for today's period
+	// started at or after todaySince (another instance may have made it
+	// while we waited for the lock). Only this goroutine touches them.
+	var today bool
+	var todaySince time.Time
+	requestToday := func(since time.Time) {
+		if !today || since.Before(todaySince) {
+			todaySince = since
+		}
+		today = true
+		signalFull()
 	}
 	listenDone := make(chan error, 1)
 	go func() {
@@ -82,8 +102,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}()
 
 	// A full run at start when the latest one is not for today's period.
-	if run, _, ok, err := s.Engine.Store.LatestBaseline(ctx); err != nil || !ok || !run.Period.End.Equal(RollingYear(s.Engine.Now()).End) {
-		requestFull()
+	if done, err := s.todayDone(ctx, time.Time{}); err != nil || !done {
+		requestToday(time.Time{})
 	}
 	daily := time.NewTimer(s.untilDaily(dailyAt))
 	defer daily.Stop()
@@ -101,9 +121,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			<-listenDone
 			return nil
 		case <-daily.C:
-			requestFull()
+			// Another instance's daily run counts if it started at most a
+			// minute before ours was due: their clocks may differ a little.
+			requestToday(RollingYear(s.Engine.Now()).End.Add(dailyAt - time.Minute))
 			daily.Reset(s.untilDaily(dailyAt))
 		case <-fullNeeded:
+			if !today && !forced.Load() {
+				continue // a retry of a run another instance has made since
+			}
 			unlock, ok, err := s.lock(ctx)
 			if err != nil || !ok {
 				if err != nil && ctx.Err() == nil {
@@ -111,11 +136,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					if retry != nil {
 						retry.Stop()
 					}
-					retry = time.AfterFunc(5*time.Minute, requestFull)
+					retry = time.AfterFunc(5*time.Minute, signalFull)
 				} else if err == nil {
 					s.Log.Info("full scoring run skipped: another instance is running it")
+					today = false
+					forced.Store(false)
 				}
 				continue
+			}
+			wasForced := forced.Swap(false)
+			if !wasForced && today {
+				// Checked again under the lock: another instance may have
+				// finished today's run between our check and our lock.
+				done, err := s.todayDone(ctx, todaySince)
+				if err == nil && done {
+					unlock()
+					today = false
+					s.Log.Info("full scoring run skipped: another instance has made today's")
+					continue
+				}
 			}
 			trigger := "daily"
 			start := time.Now()
@@ -124,11 +163,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.observe(ctx, true, start, err)
 			if err != nil && ctx.Err() == nil {
 				s.Log.Error("full scoring run failed; retrying in 5 minutes", "err", err)
+				if wasForced {
+					forced.Store(true)
+				}
 				if retry != nil {
 					retry.Stop()
 				}
-				retry = time.AfterFunc(5*time.Minute, requestFull)
+				retry = time.AfterFunc(5*time.Minute, signalFull)
 			} else {
+				today = false
 				clear(pending) // the full run covered them
 				flush = nil
 			}
@@ -153,6 +196,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// todayDone reports whether the latest full run is for today's period and
+// started at or after since (any such run when since is zero).
+func (s *Scheduler) todayDone(ctx context.Context, since time.Time) (bool, error) {
+	run, _, ok, err := s.Engine.Store.LatestBaseline(ctx)
+	if err != nil || !ok {
+		return false, err
+	}
+	return run.Period.End.Equal(RollingYear(s.Engine.Now()).End) && !run.StartedAt.Before(since), nil
 }
 
 // untilDaily is the wait until the next Shanghai midnight + at.

@@ -359,7 +359,7 @@ func StartMosquitto(t testing.TB) *MosquittoProc {
 allow_anonymous true
 persistence true
 persistence_location %s/
-autosave_interval 1
+autosave_interval 30
 max_queued_messages 0
 max_queued_bytes 1073741824
 max_inflight_messages 1000
@@ -374,6 +374,11 @@ log_dest file %s/mosquitto.log
 	m.cmd = exec.Command(bin, "-c", path)
 	m.start()
 	t.Cleanup(m.Stop)
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("LIFTTRUST_TEST_BROKER_LOG") != "" {
+			t.Logf("mosquitto log:\n%s", m.Log())
+		}
+	})
 	return m
 }
 
@@ -438,24 +443,38 @@ func (m *MosquittoProc) start() {
 }
 
 // Stop stops the broker gracefully (SIGTERM), which saves its persistence.
-func (m *MosquittoProc) Stop() {
+func (m *MosquittoProc) Stop() { m.stop() }
+
+// stop sends SIGTERM and waits for the broker to save and exit; a broker
+// that does not exit within a minute is killed, and stop reports it: a
+// killed broker loses what it acknowledged since its last autosave.
+func (m *MosquittoProc) stop() (took time.Duration, killed bool) {
 	if m.cmd == nil || m.cmd.Process == nil || m.cmd.ProcessState != nil {
-		return
+		return 0, false
 	}
+	start := time.Now()
 	_ = m.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = m.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		_ = m.cmd.Process.Kill()
 		<-done
+		killed = true
 	}
+	return time.Since(start), killed
 }
 
-// Restart stops and starts the broker on the same port and persistence.
+// Restart stops the broker gracefully and starts it again on the same
+// port and persistence. A broker that had to be killed fails the test:
+// that is a crash, not the clean restart the caller asked for.
 func (m *MosquittoProc) Restart() {
 	m.t.Helper()
-	m.Stop()
+	took, killed := m.stop()
+	if killed {
+		m.t.Errorf("Mosquitto did not exit within %s of SIGTERM and was killed", took.Round(time.Millisecond))
+	}
+	m.t.Logf("Mosquitto stopped (SIGTERM) in %s", took.Round(time.Millisecond))
 	m.start()
 }
