@@ -77,47 +77,7 @@ func (s *InspectorStore) FirmOverview(ctx context.Context, uscc string) (portal.
 // with no lift, such as a firm-wide penalty, is for city-wide inspectors,
 // the same rule as appeals).
 func (s *InspectorStore) FirmEvidence(ctx context.Context, ds []string, uscc string, f portal.EvidenceFilter) (portal.EvidencePage, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 50
-	}
-	var pg portal.EvidencePage
-	p := s.portal()
-	run, err := p.latestRun(ctx, uscc)
-	if err != nil || run == 0 {
-		return pg, err
-	}
-	where, args := evidenceWhere(run, uscc, f)
-	if ds = districts(ds); len(ds) > 0 {
-		args = append(args, ds)
-		where += fmt.Sprintf(" AND EXISTS (SELECT 1 FROM lifts dl WHERE dl.registration_code = e.lift_code AND dl.district_code = ANY($%d))", len(args))
-	}
-	if f.AfterID > 0 {
-		args = append(args, f.AfterPoints, f.AfterID)
-		where += fmt.Sprintf(" AND (e.points, e.id) > ($%d::numeric, $%d)", len(args)-1, len(args))
-	}
-	args = append(args, f.Limit+1)
-	err = p.db.each(ctx, `
-		SELECT e.id, e.indicator, e.points::float8, e.record_kind, e.record_id, coalesce(e.lift_code, ''), e.occurred_at, e.detail,
-		       coalesce((SELECT a.status FROM appeals a WHERE a.firm_uscc = e.firm_uscc AND a.record_kind = e.record_kind
-		                 AND a.record_id = e.record_id ORDER BY a.id DESC LIMIT 1), '')
-		FROM score_evidence e WHERE `+where+`
-		ORDER BY e.points, e.id LIMIT $`+strconv.Itoa(len(args)), args, func(r pgx.Rows) error {
-		var e portal.Evidence
-		var at *time.Time
-		if err := r.Scan(&e.ID, &e.Indicator, &e.Points, &e.RecordKind, &e.RecordID, &e.Lift, &at, &e.Detail, &e.Appeal); err != nil {
-			return err
-		}
-		e.At = deref(at)
-		pg.Rows = append(pg.Rows, e)
-		return nil
-	})
-	if err != nil {
-		return pg, fmt.Errorf("evidence of %s: %w", uscc, err)
-	}
-	if len(pg.Rows) > f.Limit {
-		pg.Rows, pg.More = pg.Rows[:f.Limit], true
-	}
-	return pg, nil
+	return s.portal().evidencePage(ctx, uscc, districts(ds), f)
 }
 
 func likePattern(q string) string {

@@ -225,6 +225,12 @@ func evidenceWhere(run int64, uscc string, f portal.EvidenceFilter) (string, []a
 // with hundreds of thousands of rows reads one page of
 // score_evidence_page_idx (docs/benchmarks.md).
 func (s *PortalStore) Evidence(ctx context.Context, uscc string, f portal.EvidenceFilter) (portal.EvidencePage, error) {
+	return s.evidencePage(ctx, uscc, nil, f)
+}
+
+// evidencePage is Evidence limited, when ds is not empty, to records
+// charged on lifts of those districts (the inspector's copy).
+func (s *PortalStore) evidencePage(ctx context.Context, uscc string, ds []string, f portal.EvidenceFilter) (portal.EvidencePage, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
@@ -233,6 +239,10 @@ func (s *PortalStore) Evidence(ctx context.Context, uscc string, f portal.Eviden
 		return portal.EvidencePage{}, err
 	}
 	where, args := evidenceWhere(run, uscc, f)
+	if len(ds) > 0 {
+		args = append(args, ds)
+		where += fmt.Sprintf(" AND EXISTS (SELECT 1 FROM lifts dl WHERE dl.registration_code = e.lift_code AND dl.district_code = ANY($%d))", len(args))
+	}
 	if f.AfterID > 0 {
 		args = append(args, f.AfterPoints, f.AfterID)
 		where += fmt.Sprintf(" AND (e.points, e.id) > ($%d::numeric, $%d)", len(args)-1, len(args))
@@ -250,9 +260,7 @@ func (s *PortalStore) Evidence(ctx context.Context, uscc string, f portal.Eviden
 		if err := r.Scan(&e.ID, &e.Indicator, &e.Points, &e.RecordKind, &e.RecordID, &e.Lift, &at, &e.Detail, &e.Appeal); err != nil {
 			return err
 		}
-		if at != nil {
-			e.At = *at
-		}
+		e.At = deref(at)
 		pg.Rows = append(pg.Rows, e)
 		return nil
 	})
