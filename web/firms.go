@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,22 +48,30 @@ type firmsView struct {
 // are in a table below it for screen readers and for print.
 func (p *firmView) Chart() template.HTML {
 	pts := p.Firm.Trend
+	return trendSVG(tr(p.Lang, "trend_title"), len(pts), func(i int) (time.Time, float64) { return pts[i].Month, pts[i].Score })
+}
+
+// trendSVG draws a 0-100 score trend of n monthly points as an inline SVG
+// (no script), titled for screen readers; the public firm page and the
+// portal put the same values in a table beside it.
+func trendSVG(title string, n int, at func(i int) (month time.Time, score float64)) template.HTML {
 	const w, h, pad = 360.0, 150.0, 24.0
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, template.HTMLEscapeString(tr(p.Lang, "trend_title")))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, template.HTMLEscapeString(title))
 	for _, y := range []float64{0, 50, 100} {
 		yy := h - pad - y/100*(h-2*pad)
 		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#bbb"/><text x="2" y="%.1f" font-size="11" fill="#4d4d4d">%.0f</text>`, pad, w-4, yy, yy, yy+4, y)
 	}
-	step := (w - pad - 12) / math.Max(float64(len(pts)-1), 1)
+	step := (w - pad - 12) / math.Max(float64(n-1), 1)
 	var line strings.Builder
-	for i, pt := range pts {
+	for i := 0; i < n; i++ {
+		month, score := at(i)
 		x := pad + 6 + float64(i)*step
-		y := h - pad - math.Max(0, math.Min(100, pt.Score))/100*(h-2*pad)
+		y := h - pad - math.Max(0, math.Min(100, score))/100*(h-2*pad)
 		fmt.Fprintf(&line, "%.1f,%.1f ", x, y)
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#0645ad"/>`, x, y)
-		if i == 0 || i == len(pts)-1 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" fill="#4d4d4d" text-anchor="middle">%s</text>`, x, h-6, pt.Month.Format("2006-01"))
+		if i == 0 || i == n-1 {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" fill="#4d4d4d" text-anchor="middle">%s</text>`, x, h-6, month.Format("2006-01"))
 		}
 	}
 	fmt.Fprintf(&b, `<polyline fill="none" stroke="#0645ad" stroke-width="2" points="%s"/></svg>`, strings.TrimSpace(line.String()))

@@ -202,26 +202,7 @@ func (p *overviewPage) Change(c portal.Change) string {
 // in the table below it for screen readers and print.
 func (p *overviewPage) Chart() template.HTML {
 	pts := p.O.Trend
-	const w, h, pad = 360.0, 150.0, 24.0
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, template.HTMLEscapeString(p.T("trend_title")))
-	for _, y := range []float64{0, 50, 100} {
-		yy := h - pad - y/100*(h-2*pad)
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#bbb"/><text x="2" y="%.1f" font-size="11" fill="#4d4d4d">%.0f</text>`, pad, w-4, yy, yy, yy+4, y)
-	}
-	step := (w - pad - 12) / math.Max(float64(len(pts)-1), 1)
-	var line strings.Builder
-	for i, pt := range pts {
-		x := pad + 6 + float64(i)*step
-		y := h - pad - math.Max(0, math.Min(100, pt.Score))/100*(h-2*pad)
-		fmt.Fprintf(&line, "%.1f,%.1f ", x, y)
-		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#0645ad"/>`, x, y)
-		if i == 0 || i == len(pts)-1 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" fill="#4d4d4d" text-anchor="middle">%s</text>`, x, h-6, pt.Month.Format("2006-01"))
-		}
-	}
-	fmt.Fprintf(&b, `<polyline fill="none" stroke="#0645ad" stroke-width="2" points="%s"/></svg>`, strings.TrimSpace(line.String()))
-	return template.HTML(b.String()) // only numbers, dates and an escaped title
+	return trendSVG(p.T("trend_title"), len(pts), func(i int) (time.Time, float64) { return pts[i].Month, pts[i].Score })
 }
 
 type evidencePage struct {
