@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -104,15 +103,7 @@ func TestPublicPagesHoldOnEveryScreenInARealBrowser(t *testing.T) {
 	browser := chromium(t)
 	f := newFixture(t, web.Config{})
 	lifts := browserStates(t, f)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- f.srv.Serve(sctx, ln) }()
-	t.Cleanup(func() { stop(); <-served })
-	base := "http://" + ln.Addr().String()
+	base := serveHere(t, f.srv)
 	shots := artifactsDir(t)
 
 	// A trapped report and an ordinary one, for their tracking pages.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -176,4 +177,19 @@ func mustReq(t *testing.T, method, path string, body io.Reader) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// serveHere serves srv on a free port of 127.0.0.1 until the test ends and
+// returns its base URL.
+func serveHere(t *testing.T, srv *api.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { stop(); <-served })
+	return "http://" + ln.Addr().String()
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -55,15 +54,7 @@ func newSigninSite(t *testing.T, sess postgres.AuthConfig, cfg web.AccountsConfi
 	}{as, acc})
 	pages := web.New(web.Config{Log: noLogs, Secret: cfg.Secret}, postgres.NewPageStore(db))
 	srv := api.New(api.Deps{Log: noLogs, Site: pages, Auth: as, Accounts: accounts})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(sctx, ln) }()
-	t.Cleanup(func() { stop(); <-served })
-	return &signinSite{base: "http://" + ln.Addr().String(), db: db, acc: acc}
+	return &signinSite{base: serveHere(t, srv), db: db, acc: acc}
 }
 
 // browser is a client with cookies that does not follow redirects.

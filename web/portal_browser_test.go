@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,15 +27,7 @@ func TestFirmPortalInARealBrowser(t *testing.T) {
 	}
 	browser := chromium(t)
 	f := newPortalFixture(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- f.srv.Serve(sctx, ln) }()
-	t.Cleanup(func() { stop(); <-served })
-	base := "http://" + ln.Addr().String()
+	base := serveHere(t, f.srv)
 	shots := artifactsDir(t)
 
 	// signIn uses the real form: /firm sends an anonymous visitor to

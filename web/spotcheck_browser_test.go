@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,14 +57,8 @@ func TestSpotCheckInARealBrowser(t *testing.T) {
 		}}
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(sctx) }()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- f.srv.Serve(sctx, ln) }()
-	t.Cleanup(func() { stop(); <-served; <-schedDone })
-	base := "http://" + ln.Addr().String()
+	t.Cleanup(func() { stop(); <-schedDone })
+	base := serveHere(t, f.srv)
 	shots := artifactsDir(t)
 
 	// signIn uses the real form: a private page sends an anonymous
