@@ -10,9 +10,15 @@ import (
 // exposure units, that the prior carries against a firm's own record. A
 // firm's shrunk rate is (bad + m·Mean·R)/(exposure + m), where R is the
 // firm's factor from its other indicators (firmFactor).
+//
+// Spread is how far firms' true rates lie from their targets (Mean·R),
+// as a coefficient of variation: the city's estimate of what the prior
+// itself does not know (priorSpread). It widens the likely range of a
+// firm whose score leans on its prior (model v3.3); it moves no score.
 type Prior struct {
 	Mean     float64 `json:"mean"`
 	Strength float64 `json:"strength"`
+	Spread   float64 `json:"spread,omitempty"`
 }
 
 // Baseline is what scoring needs from the whole city: the priors and the
@@ -118,7 +124,76 @@ func NewBaseline(ms []Measures) Baseline {
 		}
 		b.Priors[ind.Key] = Prior{Mean: mean, Strength: ind.Prior}
 	}
+	counts := make([][]Count, len(ms))
+	for j := range ms {
+		counts[j] = ratioExposures(ms[j], b)
+	}
+	for i, ind := range Indicators {
+		pr := b.Priors[ind.Key]
+		pr.Spread = priorSpread(ind, pr, counts, b, i)
+		b.Priors[ind.Key] = pr
+	}
 	return b
+}
+
+// ratioExposures returns m's counts with each ratio indicator's exposure
+// set to the faults or entrapments expected at the city's rates.
+func ratioExposures(m Measures, b Baseline) []Count {
+	cs := append([]Count(nil), m.Counts...)
+	for i, ind := range Indicators {
+		if ind.Kind == ratio {
+			cs[i].Exposure = expected(m, b, ind.Key)
+		}
+	}
+	return cs
+}
+
+// priorSpread estimates, for indicator i, the coefficient of variation of
+// the firms' true rates around their targets (Mean × firm factor), by the
+// method of moments: a firm's squared relative residual ((rate − target) /
+// target)² is on average the between-firm part cv² plus its own sampling
+// part, variance(target) / (exposure·target²), so cv² is the mean of the
+// residual less the sampling part. Firms weigh by credibility in expected
+// bad units, E/(E + factorHalfUnits) as in firmFactor, so large firms,
+// whose residuals are mostly truth, fix it. It is 0 when the residuals are
+// no larger than sampling noise.
+//
+// Why: the likely range once covered only the sampling noise of the
+// firm's own records, as if the target it is shrunk toward were its true
+// rate. A firm with few records is scored mostly at its target, and the
+// targets are off by about cv: on the city seeds the ranges held the
+// score the firm would get with unlimited data for 78–81 % of firms
+// against the 90 % they claim (docs/scoring.md, "Likely-range coverage").
+func priorSpread(ind Indicator, pr Prior, counts [][]Count, b Baseline, i int) float64 {
+	if pr.Mean <= 0 {
+		return 0
+	}
+	var num, den float64
+	for _, cs := range counts {
+		c := cs[i]
+		if c.Exposure <= 0 {
+			continue
+		}
+		t := pr.Mean * firmFactor(cs, b, i)
+		if ind.Kind == proportion {
+			t = math.Min(t, 1)
+		}
+		if t <= 0 {
+			continue
+		}
+		u := (c.Bad/c.Exposure - t) / t
+		units := c.Exposure * t // expected bad units
+		if ind.Kind == mean {
+			units = c.Exposure // entrapments
+		}
+		w := units / (units + factorHalfUnits)
+		num += w * (u*u - variance(ind.Kind, t)/(c.Exposure*t*t))
+		den += w
+	}
+	if den == 0 || num <= 0 {
+		return 0
+	}
+	return round(math.Sqrt(num/den), 4)
 }
 
 // populationShare is the city's share of lifts that would fail a spot
@@ -294,12 +369,7 @@ func scoreOne(m Measures, b Baseline) Result {
 	for _, e := range m.Evidence {
 		evByInd[e.Indicator] = append(evByInd[e.Indicator], e)
 	}
-	counts := append([]Count(nil), m.Counts...)
-	for i, ind := range Indicators {
-		if ind.Kind == ratio {
-			counts[i].Exposure = expected(m, b, ind.Key)
-		}
-	}
+	counts := ratioExposures(m, b)
 	var lost, downSq, upSq float64
 	for i, ind := range Indicators {
 		c := counts[i]
@@ -315,7 +385,7 @@ func scoreOne(m Measures, b Baseline) Result {
 			shrunk = (c.Bad + mw*target) / (c.Exposure + mw)
 		}
 		loss := lossAt(ind, shrunk)
-		sd := math.Sqrt(math.Max(variance(ind.Kind, shrunk), 0) / math.Max(c.Exposure+mw, 1e-9))
+		sd := shrunkSD(ind, pr, c, mw, target, shrunk)
 		lo, hi := lossAt(ind, shrunk-z90*sd), lossAt(ind, shrunk+z90*sd)
 		downSq += (hi - loss) * (hi - loss)
 		upSq += (loss - lo) * (loss - lo)
@@ -418,6 +488,26 @@ func scoreOne(m Measures, b Baseline) Result {
 	r.Grade = GradeFor(r.Score, len(r.Vetoes) > 0)
 	r.Provisional = m.Lifts < provisionalLifts || m.DataDays < provisionalDays
 	return r
+}
+
+// shrunkSD is the standard error of a shrunk rate as an estimate of the
+// firm's true rate θ: shrunk = (bad + m·t)/(E + m) has sampling variance
+// E·v/(E + m)² from the firm's own records (v the variance of one unit)
+// and is off by m/(E + m)·(t − θ) where the target t misses θ, whose
+// spread is the prior's (cv·t, priorSpread): together
+// (E·v + m²·cv²·t²)/(E + m)². With no spread known it is the posterior
+// form v/(E + m) that model v3.2 and before used.
+func shrunkSD(ind Indicator, pr Prior, c Count, m, target, shrunk float64) float64 {
+	v := math.Max(variance(ind.Kind, shrunk), 0)
+	n := c.Exposure + m
+	if pr.Spread == 0 {
+		return math.Sqrt(v / math.Max(n, 1e-9))
+	}
+	tau := pr.Spread * target
+	if n <= 0 {
+		return tau
+	}
+	return math.Sqrt(c.Exposure*v+m*m*tau*tau) / n
 }
 
 // priorWeight is the weight m, in exposure units, of the prior at target:

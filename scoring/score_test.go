@@ -418,3 +418,68 @@ func TestSpotCheckPriorWeighsExpectedFailures(t *testing.T) {
 		t.Errorf("v3's spot-check prior: %v, %v; want a fixed 30 checks", v3[i].Prior, v3[i].PriorInEvents)
 	}
 }
+
+// TestPriorSpread: the spread is the firms' true dispersion around their
+// targets, net of sampling noise, and it widens only the likely range.
+func TestPriorSpread(t *testing.T) {
+	i := indicatorIndex[IndLateVisits]
+	cityAt := func(late func(k int) float64) []Measures {
+		var ms []Measures
+		for k := 0; k < 40; k++ {
+			ms = append(ms, measures(fmt.Sprintf("F%02d", k), 5000, late(k), 1))
+		}
+		return ms
+	}
+	for _, tc := range []struct {
+		name     string
+		late     func(k int) float64
+		min, max float64
+	}{
+		{"every firm at the city rate", func(int) float64 { return 0.02 }, 0, 0},
+		{"half at ×0.5, half at ×1.5", func(k int) float64 { return 0.02 * (0.5 + float64(k%2)) }, 0.49, 0.51},
+		{"×0.2 to ×1.8", func(k int) float64 { return 0.02 * (0.2 + 1.6*float64(k%2)) }, 0.79, 0.81},
+	} {
+		b := NewBaseline(cityAt(tc.late))
+		if got := b.Priors[IndLateVisits].Spread; got < tc.min || got > tc.max {
+			t.Errorf("%s: spread %.4f, want %.2f–%.2f", tc.name, got, tc.min, tc.max)
+		}
+	}
+
+	// Sampling noise alone is no spread: 40 small firms all at the city's
+	// true rate, whose observed rates scatter by chance.
+	var noisy []Measures
+	for k := 0; k < 40; k++ {
+		m := measures(fmt.Sprintf("N%02d", k), 10, 0.02, 1)
+		c := &m.Counts[indicatorIndex[IndFirstPassFail]]
+		c.Exposure, c.Bad = 10, float64(k%20/10) // 0 or 1 of 10 inspections: 5 % on average
+		noisy = append(noisy, m)
+	}
+	if s := NewBaseline(noisy).Priors[IndFirstPassFail].Spread; s > 0.2 {
+		t.Errorf("binomial noise around one rate read as a spread of %.2f", s)
+	}
+
+	// The spread widens the range of a firm scored on its prior, never
+	// moves its score, and leaves a firm with ample records alone.
+	ms := cityAt(func(k int) float64 { return 0.02 * (0.2 + 1.6*float64(k%2)) })
+	small := measures("SMALL", 3, 0.02, 1)
+	ms = append(ms, small)
+	b := NewBaseline(ms)
+	flat := Baseline{Priors: map[string]Prior{}, FaultRate: b.FaultRate, EntrapmentRate: b.EntrapmentRate}
+	for k, p := range b.Priors {
+		p.Spread = 0
+		flat.Priors[k] = p
+	}
+	with, without := find(Score(ms, b), "SMALL"), find(Score(ms, flat), "SMALL")
+	if with.Score != without.Score {
+		t.Errorf("the spread moved SMALL's score: %.2f against %.2f", with.Score, without.Score)
+	}
+	if with.High-with.Low <= without.High-without.Low {
+		t.Errorf("SMALL's range %.2f–%.2f is no wider than without the spread (%.2f–%.2f)", with.Low, with.High, without.Low, without.High)
+	}
+	big := find(Score(ms, b), "F00")
+	sd := shrunkSD(Indicators[i], b.Priors[IndLateVisits], ms[0].Counts[i], Indicators[i].Prior, 0.02, 0.004)
+	plain := math.Sqrt(0.004 * 0.996 / (ms[0].Counts[i].Exposure + Indicators[i].Prior))
+	if sd > plain*1.1 {
+		t.Errorf("F00 (1.8M lift-days): sd %.6f with the spread against %.6f without; range %.2f–%.2f", sd, plain, big.Low, big.High)
+	}
+}
