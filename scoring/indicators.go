@@ -161,9 +161,10 @@ var IndicatorsV2 = []Indicator{
 // false for a version this binary does not know.
 func ModelIndicators(version string) ([]Indicator, bool) {
 	switch version {
-	case ModelVersion, "v3.2":
-		// v3.3 changed only the likely range (Prior.Spread, stored with
-		// every run's baseline), not the table.
+	case ModelVersion, "v3.2", "v3.3":
+		// v3.3 changed only the likely range (Prior.Spread), v3.4 how the
+		// firm factor moves the spot-check target (Prior.Power), both
+		// stored with every run's baseline, not the table.
 		return Indicators, true
 	case "v3", "v3.1":
 		// v3.1 changed only how the baseline centres the spot-check

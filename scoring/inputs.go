@@ -14,7 +14,7 @@ import (
 
 // ModelVersion is stored with every run; change it whenever a formula,
 // weight or threshold changes, so old scores stay explainable.
-const ModelVersion = "v3.3"
+const ModelVersion = "v3.4"
 
 // Shanghai is the local time zone for dates and working days. A fixed zone
 // (China has no daylight saving) keeps the model independent of tzdata.

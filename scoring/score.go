@@ -15,10 +15,29 @@ import (
 // as a coefficient of variation: the city's estimate of what the prior
 // itself does not know (priorSpread). It widens the likely range of a
 // firm whose score leans on its prior (model v3.3); it moves no score.
+//
+// Power, when set, is how strongly the firm factor moves this indicator's
+// target: Mean·R^Power/Norm instead of Mean·R, where Norm is the city's
+// lift-day-weighted mean of R^Power, so that the city's targets still
+// average Mean (model v3.4, spot checks only; factorPower).
 type Prior struct {
-	Mean     float64 `json:"mean"`
-	Strength float64 `json:"strength"`
-	Spread   float64 `json:"spread,omitempty"`
+	Mean     float64  `json:"mean"`
+	Strength float64  `json:"strength"`
+	Spread   float64  `json:"spread,omitempty"`
+	Power    *float64 `json:"factor_power,omitempty"`
+	Norm     float64  `json:"factor_norm,omitempty"`
+}
+
+// target is what a firm with factor r is shrunk toward.
+func (p Prior) target(ind Indicator, r float64) float64 {
+	t := p.Mean * r
+	if p.Power != nil && p.Norm > 0 {
+		t = p.Mean * math.Pow(r, *p.Power) / p.Norm
+	}
+	if ind.Kind == proportion {
+		t = math.Min(t, 1)
+	}
+	return t
 }
 
 // Baseline is what scoring needs from the whole city: the priors and the
@@ -128,12 +147,104 @@ func NewBaseline(ms []Measures) Baseline {
 	for j := range ms {
 		counts[j] = ratioExposures(ms[j], b)
 	}
+	if i, ok := indicatorIndex[IndSpotCheckFailed]; ok {
+		pr := b.Priors[IndSpotCheckFailed]
+		if pw, norm, ok := factorPower(pr, ms, counts, b, i); ok {
+			pr.Power, pr.Norm = &pw, norm
+			b.Priors[IndSpotCheckFailed] = pr
+		}
+	}
 	for i, ind := range Indicators {
 		pr := b.Priors[ind.Key]
 		pr.Spread = priorSpread(ind, pr, counts, b, i)
 		b.Priors[ind.Key] = pr
 	}
 	return b
+}
+
+// factorPower estimates how strongly the firm factor R (from a firm's
+// other records) predicts indicator i's rate, as the power β in
+// rate = Mean·R^β/Z(β), Z(β) the city's lift-day-weighted mean of R^β (so
+// the city's targets keep averaging Mean, the population share): the
+// maximum-likelihood β of a Poisson model of the checked firms'
+// (1/π-weighted) bad units, searched on [0, 2]. It returns β and Z(β); ok
+// is false when no checked firm has a factor other than 1, or the city
+// has no bad unit.
+//
+// Why (v3.4, spot checks): v3.2 assumed target = Mean·R, that a firm whose
+// other records are three times the city's fails three times as many
+// checks. The checks say otherwise, and differently per city: on city2 the
+// fraudulent firms' targets were 3–10 % where their own checks found
+// 2–5 %, on city1 4–7 % where they found 7–9 %. A small firm is scored at
+// its target and a large one on its checks, so a target that is too
+// harsh (or too kind) for a kind of firm makes score follow size within
+// that kind: the fraudulent firms' size correlation grew with the checks
+// on both seeds (docs/scoring.md, "Validation of v3"). β measured on the
+// city's own checks puts each factor level's target where the checks of
+// firms at that level are.
+func factorPower(pr Prior, ms []Measures, counts [][]Count, b Baseline, i int) (beta, norm float64, ok bool) {
+	if pr.Mean <= 0 {
+		return 0, 0, false
+	}
+	type obs struct{ y, e, lf, w float64 }
+	os := make([]obs, len(counts))
+	var y, spread float64
+	for j, cs := range counts {
+		c := cs[i]
+		lf := math.Log(firmFactor(cs, b, i))
+		os[j] = obs{c.Bad, c.Exposure * pr.Mean, lf, ms[j].LiftDays}
+		if c.Exposure > 0 {
+			y += c.Bad
+			spread += math.Abs(lf)
+		}
+	}
+	if y == 0 || spread == 0 {
+		return 0, 0, false
+	}
+	z := func(beta float64) float64 {
+		var num, den float64
+		for _, o := range os {
+			num += o.w * math.Exp(beta*o.lf)
+			den += o.w
+		}
+		if den == 0 || num == 0 {
+			return 1
+		}
+		return num / den
+	}
+	// The Poisson deviance, up to terms without β.
+	nll := func(beta float64) float64 {
+		lz := math.Log(z(beta))
+		var d float64
+		for _, o := range os {
+			if o.e <= 0 {
+				continue
+			}
+			lm := math.Log(o.e) + beta*o.lf - lz
+			d += math.Exp(lm) - o.y*lm
+		}
+		return d
+	}
+	// Golden-section search for the minimum on [0, 2] (the deviance is
+	// smooth in β and had one minimum there on every seed tried; the bound
+	// keeps a handful of checks from reading as a wild power).
+	lo, hi := 0.0, 2.0
+	g := (math.Sqrt(5) - 1) / 2
+	a, c := hi-g*(hi-lo), lo+g*(hi-lo)
+	fa, fc := nll(a), nll(c)
+	for range 60 {
+		if fa < fc {
+			hi, c, fc = c, a, fa
+			a = hi - g*(hi-lo)
+			fa = nll(a)
+		} else {
+			lo, a, fa = a, c, fc
+			c = lo + g*(hi-lo)
+			fc = nll(c)
+		}
+	}
+	beta = round((lo+hi)/2, 4)
+	return beta, z(beta), true
 }
 
 // ratioExposures returns m's counts with each ratio indicator's exposure
@@ -174,10 +285,7 @@ func priorSpread(ind Indicator, pr Prior, counts [][]Count, b Baseline, i int) f
 		if c.Exposure <= 0 {
 			continue
 		}
-		t := pr.Mean * firmFactor(cs, b, i)
-		if ind.Kind == proportion {
-			t = math.Min(t, 1)
-		}
+		t := pr.target(ind, firmFactor(cs, b, i))
 		if t <= 0 {
 			continue
 		}
@@ -375,10 +483,7 @@ func scoreOne(m Measures, b Baseline) Result {
 		c := counts[i]
 		pr := b.Priors[ind.Key]
 		factor := firmFactor(counts, b, i)
-		target := pr.Mean * factor
-		if ind.Kind == proportion {
-			target = math.Min(target, 1)
-		}
+		target := pr.target(ind, factor)
 		mw := priorWeight(ind, pr, target)
 		shrunk := target
 		if c.Exposure+mw > 0 {

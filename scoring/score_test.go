@@ -483,3 +483,47 @@ func TestPriorSpread(t *testing.T) {
 		t.Errorf("F00 (1.8M lift-days): sd %.6f with the spread against %.6f without; range %.2f–%.2f", sd, plain, big.Low, big.High)
 	}
 }
+
+// TestFactorPower: the power the firm factor gets on the spot-check target
+// is read from the city's checks: firms whose failures follow R^0.5 give
+// about 0.5, and targets follow.
+func TestFactorPower(t *testing.T) {
+	i := indicatorIndex[IndSpotCheckFailed]
+	var ms []Measures
+	for k := 0; k < 60; k++ {
+		late := []float64{0.002, 0.006, 0.02, 0.06, 0.15}[k%5]
+		ms = append(ms, measures(fmt.Sprintf("F%02d", k), 300+50*(k%7), late, 1))
+	}
+	b0 := NewBaseline(ms)
+	if b0.Priors[IndSpotCheckFailed].Power != nil {
+		t.Fatal("no checks: a power was estimated")
+	}
+	for _, power := range []float64{0, 0.5, 1} {
+		for k := range ms {
+			r := firmFactor(ratioExposures(ms[k], b0), b0, i)
+			e := 1e5
+			ms[k].Counts[i] = Count{Bad: e * 0.03 * math.Pow(r, power), Exposure: e}
+		}
+		b := NewBaseline(ms)
+		pw := b.Priors[IndSpotCheckFailed].Power
+		if pw == nil || math.Abs(*pw-power) > 0.1 {
+			t.Errorf("failures ∝ R^%.1f: estimated power %v", power, pw)
+			continue
+		}
+		// Targets follow the firms' own rates in shape: target ÷ own rate
+		// is about the same for every firm (the level is the city's
+		// centre, the population share, which the power does not move).
+		lo, hi := math.Inf(1), 0.0
+		for k := range ms {
+			r := firmFactor(ratioExposures(ms[k], b), b, i)
+			ratio := b.Priors[IndSpotCheckFailed].target(Indicators[i], r) / (ms[k].Counts[i].Bad / ms[k].Counts[i].Exposure)
+			lo, hi = math.Min(lo, ratio), math.Max(hi, ratio)
+		}
+		if hi > lo*1.15 {
+			t.Errorf("power %.1f: target ÷ own rate ranges %.3f–%.3f between firms", power, lo, hi)
+		}
+	}
+	if (Prior{Mean: 0.1}).target(Indicators[i], 4) != 0.4 {
+		t.Error("a prior without a power must keep Mean·R")
+	}
+}
