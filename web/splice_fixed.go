@@ -45,10 +45,15 @@ var fixedPool = sync.Pool{New: func() any { return new(fixedEncoder) }}
 func fixedPiece(text []byte) piece {
 	e := fixedPool.Get().(*fixedEncoder)
 	defer fixedPool.Put(e)
-	e.out = e.out[:0]
-	e.encode(text)
 	// An exact copy: the cache counts what it holds by length.
-	return piece{deflate: bytes.Clone(e.out), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+	return piece{deflate: bytes.Clone(e.appendPiece(e.out[:0], text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+}
+
+// appendPiece appends to dst what fixedPiece compresses text to.
+func (e *fixedEncoder) appendPiece(dst, text []byte) []byte {
+	e.out = dst
+	e.encode(text)
+	return e.out
 }
 
 // bits writes the n low bits of v (n ≤ 32, so acc never overflows: it
