@@ -3,6 +3,7 @@ package web
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"lifttrust/web/view"
 )
@@ -21,14 +22,15 @@ import (
 // of bookkeeping (the entry, its key, its map slot and queue slot), so the
 // whole city in the default variant (305k × ~1.8 KB ≈ 550 MB) fits the
 // default 768 MiB, while all four variants (~2.2 GB) would not: pages are
-// rendered lazily on first request and the oldest
-// inserted entries are evicted first (FIFO per shard: cheaper than LRU on
-// the read path, which then needs no write lock, and nearly as good for
-// scans of random codes).
+// rendered on request, cached from their second request on (doorkeeper,
+// below), and the oldest inserted entries are evicted first (FIFO per
+// shard: cheaper than LRU on the read path, which then needs no write
+// lock, and nearly as good for scans of random codes).
 type pageCache struct {
 	shards [64]cacheShard
 	seed   maphash.Seed
 	limit  int64 // bytes per shard
+	door   doorkeeper
 }
 
 type cacheShard struct {
@@ -80,16 +82,55 @@ func (c *pageCache) shard(key string) *cacheShard {
 	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
 }
 
-// get returns the page when it is current for lift, firm and state.
-func (c *pageCache) get(key string, lift *view.Lift, firm *view.Firm, state view.State) (*cacheEntry, bool) {
+// get returns the page held for key, and whether it is current for lift,
+// firm and state.
+func (c *pageCache) get(key string, lift *view.Lift, firm *view.Firm, state view.State) (e *cacheEntry, fresh bool) {
 	s := c.shard(key)
 	s.mu.RLock()
-	e := s.m[key]
+	e = s.m[key]
 	s.mu.RUnlock()
-	if e == nil || e.lift != lift || e.firm != firm || e.state != state {
-		return nil, false
+	return e, e != nil && e.lift == lift && e.firm == firm && e.state == state
+}
+
+// admit reports whether a missed page should enter the cache: whether
+// its key missed before, recently (doorkeeper).
+func (c *pageCache) admit(key string) bool {
+	return c.door.admit(maphash.String(c.seed, key))
+}
+
+// doorkeeper keeps a page that is requested once out of the cache, as
+// TinyLFU's doorkeeper and CDNs' one-hit-wonder filters do: most lifts'
+// stickers are scanned rarely, and a city's worth of first visits (after
+// a start, or in a variant nobody asked for before) would fill the cache
+// with pages asked for once, grow the heap the collector walks, and
+// evict the pages that are asked for again. A page is cached on its
+// second miss while its key's hash is still in the table; a slot is taken
+// over by the next key that maps to it, so "recently" means within about
+// as many other first visits as the table has slots (131,072: 1 MB).
+// The warmer puts the default variant in directly.
+type doorkeeper struct {
+	seen [1 << doorBits]atomic.Uint64
+}
+
+const doorBits = 17
+
+// admit reports whether h was seen since its slot was last taken, and
+// remembers it. Two first visits at once may both miss; a third admits.
+func (d *doorkeeper) admit(h uint64) bool {
+	h |= 1 // 0 is an empty slot
+	s := &d.seen[h>>(64-doorBits)]
+	if s.Load() == h {
+		return true
 	}
-	return e, true
+	s.Store(h)
+	return false
+}
+
+// reset forgets every key (as a restart would).
+func (d *doorkeeper) reset() {
+	for i := range d.seen {
+		d.seen[i].Store(0)
+	}
 }
 
 func (c *pageCache) put(key string, e *cacheEntry) {

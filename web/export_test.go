@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hash/maphash"
 
 	dto "github.com/prometheus/client_model/go"
 )
@@ -30,6 +31,14 @@ func ForgetPage(p *Pages, code, variant string) {
 	s.mu.Unlock()
 }
 
+// ForgetVisits drops one lift's page in one variant and the doorkeeper's
+// memory of it, so that its next request is a first visit.
+func ForgetVisits(p *Pages, code, variant string) {
+	ForgetPage(p, code, variant)
+	h := maphash.String(p.cache.seed, code+"/"+variant) | 1
+	p.cache.door.seen[h>>(64-doorBits)].CompareAndSwap(h, 0)
+}
+
 // DropPages empties the page cache (as a restart would).
 func DropPages(p *Pages) {
 	for i := range p.cache.shards {
@@ -38,4 +47,5 @@ func DropPages(p *Pages) {
 		s.m, s.fifo, s.head, s.bytes = map[string]*cacheEntry{}, nil, 0, 0
 		s.mu.Unlock()
 	}
+	p.cache.door.reset()
 }

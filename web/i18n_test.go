@@ -174,7 +174,7 @@ func TestTheStatusBlockStatesTheWorstTrueFactFirst(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, rest := status(tt.state, tt.expired, tt.noInsp, tt.overdue)
+			h, rest := status(nil, tt.state, tt.expired, tt.noInsp, tt.overdue)
 			if h != tt.headline || len(rest) != len(tt.rest) {
 				t.Fatalf("status = %s %v, want %s %v", h, rest, tt.headline, tt.rest)
 			}

@@ -99,7 +99,7 @@ func htmlLang(l string) string {
 // digits, + and -, so nothing else can reach the attribute.
 func tel(n string) template.URL {
 	clean := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' || r == '+' || r == '-' {
+		if telByte(r) {
 			return r
 		}
 		return -1
@@ -107,9 +107,14 @@ func tel(n string) template.URL {
 	return template.URL("tel:" + clean)
 }
 
+// telByte reports whether c is kept in a tel: URL.
+func telByte[T rune | byte](c T) bool { return c >= '0' && c <= '9' || c == '+' || c == '-' }
+
 // num shows a score as stored (two decimals at most, no trailing zeros).
-func num(f float64) string {
-	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+func num(f float64) string { return string(appendNum(nil, f)) }
+
+func appendNum(b []byte, f float64) []byte {
+	return strconv.AppendFloat(b, math.Round(f*100)/100, 'f', -1, 64)
 }
 
 func rankOf(lang string, s *view.Score) string {
@@ -132,21 +137,29 @@ var shanghai = time.FixedZone("CST", 8*3600)
 
 // formatDate shows the calendar day in Shanghai (a stored date arrives as
 // UTC midnight, which is the same day at UTC+8).
-func formatDate(lang string, t time.Time) string {
+func formatDate(lang string, t time.Time) string { return string(appendDate(nil, lang, t)) }
+
+// appendDate is formatDate appending to b.
+func appendDate(b []byte, lang string, t time.Time) []byte {
 	t = t.In(shanghai)
 	if lang == langEN {
-		return t.Format("2 Jan 2006")
+		return t.AppendFormat(b, "2 Jan 2006")
 	}
-	return t.Format("2006年1月2日")
+	return t.AppendFormat(b, "2006年1月2日")
 }
 
 // formatDateTime shows an instant in Shanghai time, to the minute.
 func formatDateTime(lang string, t time.Time) string {
+	return string(appendDateTime(nil, lang, t))
+}
+
+// appendDateTime is formatDateTime appending to b.
+func appendDateTime(b []byte, lang string, t time.Time) []byte {
 	t = t.In(shanghai)
 	if lang == langEN {
-		return t.Format("2 Jan 2006 15:04")
+		return t.AppendFormat(b, "2 Jan 2006 15:04")
 	}
-	return t.Format("2006年1月2日 15:04")
+	return t.AppendFormat(b, "2006年1月2日 15:04")
 }
 
 func formatMonth(lang string, t time.Time) string {

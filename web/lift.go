@@ -46,6 +46,7 @@ type liftView struct {
 	// true warnings, shown right below it (status.go).
 	Headline fact
 	Facts    []fact
+	facts    [8]fact // Facts' array, so that a miss allocates none
 }
 
 // warm renders the default variant of every lift not yet cached, on all
@@ -152,57 +153,117 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 	now := p.cfg.Now()
 	state := lift.LiveState(hb, now, p.cfg.OfflineAfter)
 	key := code + "/" + v.key()
-	e, ok := p.cache.get(key, lift, firm, state)
-	if !ok {
+	e, fresh := p.cache.get(key, lift, firm, state)
+	switch {
+	case fresh:
+		if e.hbText != "" && hb.Unix()/60 != e.hbMinute {
+			// Heartbeats are shown to the minute: only a new minute costs
+			// a new trailer (microseconds), never a render.
+			e = p.withHeartbeat(e, hb)
+			p.cache.put(strings.Clone(key), e)
+		}
+	case e == nil && !p.cache.admit(key):
+		// A first visit: most lifts are scanned rarely, so the page is
+		// sent and forgotten, not cached (cache.go, doorkeeper).
+		pageRenders.WithLabelValues("lift").Inc()
+		return p.sendUncached(c, v, lift, firm, hb, now, state)
+	default:
+		// A page requested before: out of date, or missed recently.
 		if e, err = p.renderLift(v, lift, firm, hb, now, state); err != nil {
 			return err
 		}
 		p.cache.put(strings.Clone(key), e)
 		pageRenders.WithLabelValues("lift").Inc()
-	} else if e.hbText != "" && hb.Unix()/60 != e.hbMinute {
-		// Heartbeats are shown to the minute: only a new minute costs a
-		// new trailer (microseconds), never a render.
-		e = p.withHeartbeat(e, hb)
-		p.cache.put(strings.Clone(key), e)
 	}
 	return p.sendEntry(c, e)
 }
 
-// renderLift writes a lift's part of its page and compresses it, between
-// its variant's prefix and suffix (compressed once): the whole cost of a
-// cache miss.
+// sendUncached renders a page into pooled buffers and sends it: a miss
+// that is not kept allocates nothing that outlives the request.
+func (p *Pages) sendUncached(c *fiber.Ctx, v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) error {
+	s := scratchPool.Get().(*pageScratch)
+	defer scratchPool.Put(s)
+	if err := p.renderInto(s, false, v, lift, firm, hb, now, state); err != nil {
+		return err
+	}
+	return p.sendEntry(c, &s.e)
+}
+
+// renderLift renders a page to keep: renderInto, with the entry and its
+// own pieces copied out of the scratch buffers.
 func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) (*cacheEntry, error) {
-	fr, err := p.liftFrame(v)
-	if err != nil {
+	s := scratchPool.Get().(*pageScratch)
+	defer scratchPool.Put(s)
+	if err := p.renderInto(s, true, v, lift, firm, hb, now, state); err != nil {
 		return nil, err
 	}
-	w := writerPool.Get().(*pageWriter)
-	defer writerPool.Put(w)
+	e := new(cacheEntry)
+	*e = s.e
+	// Exact copies: the cache counts what it holds by length.
+	e.head.deflate = bytes.Clone(s.e.head.deflate)
+	e.b.deflate = bytes.Clone(s.e.b.deflate)
+	return e, nil
+}
+
+// pageScratch is what a miss is rendered into, reused through scratchPool:
+// the page's text, the lift's compressed pieces and the entry pointing
+// into them, valid until the scratch goes back to the pool.
+type pageScratch struct {
+	w       pageWriter
+	enc     fixedEncoder
+	lv      liftView
+	head, b []byte
+	e       cacheEntry
+}
+
+var scratchPool = sync.Pool{New: func() any { return &pageScratch{w: pageWriter{b: make([]byte, 0, 8<<10)}} }}
+
+// renderInto writes a lift's part of its page and compresses it, between
+// its variant's prefix and suffix (compressed once): the whole cost of a
+// cache miss. s.e is the page, its own pieces in s's buffers. A page to
+// keep is compressed (fixed Huffman codes, splice_fixed.go); a page sent
+// once, not: its own text (about 2 KB) goes in stored blocks, a copy
+// where compressing cost a sixth of a first visit's CPU, for about 1 KB
+// more on the wire (the whole page stays under 5 KB, one round trip).
+// The text, its CRC and so the ETag are the same either way.
+func (p *Pages) renderInto(s *pageScratch, keep bool, v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) error {
+	fr, err := p.liftFrame(v)
+	if err != nil {
+		return err
+	}
+	w := &s.w
 	w.b = w.b[:0]
-	cut := p.writeLiftMiddle(w, p.liftData(v, lift, firm, hb, now))
+	p.fillLiftView(&s.lv, v, lift, firm, hb, now)
+	cut := p.writeLiftMiddle(w, &s.lv)
 	// The firm's run goes on to the heartbeat time when there is one: up
 	// to there the text is the same for every lift of the firm.
 	own := cut.firmEnd
 	if cut.hb >= 0 {
 		own = cut.hb
 	}
-	e := &cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
-		head:   fixedPiece(w.b[:cut.shared]),
+	if keep {
+		s.head = s.enc.appendPiece(s.head[:0], w.b[:cut.shared])
+		s.b = s.enc.appendPiece(s.b[:0], w.b[own:])
+	} else {
+		s.head = appendStored(s.head[:0], w.b[:cut.shared])
+		s.b = appendStored(s.b[:0], w.b[own:])
+	}
+	s.e = cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
+		head:   piece{deflate: s.head, crc: crc32.ChecksumIEEE(w.b[:cut.shared]), size: uint32(cut.shared)},
 		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},
-		b:      fixedPiece(w.b[own:])}
+		b:      piece{deflate: s.b, crc: crc32.ChecksumIEEE(w.b[own:]), size: uint32(len(w.b) - own)}}
+	e := &s.e
 	// The CRC-32 runs on over the text (CRCs stream), so only the
 	// heartbeat needs combining, and only when its minute changes.
 	e.pre = textSum{crc32.Update(fr.prefix.crc, crc32.IEEETable, w.b[:own]), fr.prefix.size + uint32(own)}
 	e.post = textSum{crc32.Update(e.b.crc, crc32.IEEETable, fr.suffixText), e.b.size + fr.suffix.size}
 	if cut.hb < 0 {
 		e.tr = e.trailer()
-		return e, nil
+		return nil
 	}
-	e.setHeartbeat(formatDateTime(v.lang, hb), hb, p.hbs.get)
-	return e, nil
+	e.setHeartbeat(v.lang, hb, &p.hbs)
+	return nil
 }
-
-var writerPool = sync.Pool{New: func() any { return &pageWriter{b: make([]byte, 0, 8<<10)} }}
 
 // liftFrame returns the variant's prefix and suffix, cut once from
 // lift.html rendered for a stand-in lift (they hold nothing of a lift's).
@@ -225,13 +286,15 @@ func (p *Pages) liftFrame(v variant) (*frame, error) {
 // (entries are shared by concurrent requests, so they are never changed).
 func (p *Pages) withHeartbeat(e *cacheEntry, hb time.Time) *cacheEntry {
 	n := *e
-	n.setHeartbeat(formatDateTime(e.lang, hb), hb, p.hbs.get)
+	n.setHeartbeat(e.lang, hb, &p.hbs)
 	return &n
 }
 
 // setHeartbeat fills a new entry's heartbeat piece and trailer.
-func (e *cacheEntry) setHeartbeat(text string, hb time.Time, pieceOf func(string) piece) {
-	e.hbText, e.hbMinute, e.hb = text, hb.Unix()/60, pieceOf(text)
+func (e *cacheEntry) setHeartbeat(lang string, hb time.Time, hbs *hbPieces) {
+	var buf [64]byte
+	e.hbText, e.hb = hbs.get(appendDateTime(buf[:0], lang, hb))
+	e.hbMinute = hb.Unix() / 60
 	e.tr = e.trailer()
 }
 
@@ -241,11 +304,20 @@ func (e *cacheEntry) trailer() [8]byte {
 }
 
 func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Time) *liftView {
-	lv := &liftView{
-		layout: layout{Lang: v.lang, Large: v.large, Emergency: p.cfg.EmergencyNo, Now: now,
-			Title:       tr(v.lang, "reg_code") + " " + l.Code,
-			Description: trf(v.lang, "meta_lift", district(v.lang, l), l.Address)},
-		Lift: l, Firm: f, Heartbeat: hb,
+	lv := new(liftView)
+	p.fillLiftView(lv, v, l, f, hb, now)
+	lv.Title = tr(v.lang, "reg_code") + " " + l.Code
+	lv.Description = trf(v.lang, "meta_lift", district(v.lang, l), l.Address)
+	return lv
+}
+
+// fillLiftView fills lv in place as liftData does, but for the title and
+// description, which only the template needs as strings (a miss renders
+// into a pooled view; writeLiftMiddle writes them from their parts).
+func (p *Pages) fillLiftView(lv *liftView, v variant, l *view.Lift, f *view.Firm, hb, now time.Time) {
+	*lv = liftView{
+		layout: layout{Lang: v.lang, Large: v.large, Emergency: p.cfg.EmergencyNo, Now: now},
+		Lift:   l, Firm: f, Heartbeat: hb,
 		State:      l.LiveState(hb, now, p.cfg.OfflineAfter),
 		Faults:     faultNames(v.lang, l.Faults),
 		Overdue:    l.MaintenanceOverdue(now),
@@ -253,8 +325,7 @@ func (p *Pages) liftData(v variant, l *view.Lift, f *view.Firm, hb, now time.Tim
 		Categories: fleet.ReportCategories,
 	}
 	lv.Expired = !lv.NoInsp && l.InspectionExpired(now)
-	lv.Headline, lv.Facts = status(lv.State, lv.Expired, lv.NoInsp, lv.Overdue)
-	return lv
+	lv.Headline, lv.Facts = status(lv.facts[:0], lv.State, lv.Expired, lv.NoInsp, lv.Overdue)
 }
 
 // sendEntry writes a cached page: the spliced gzip stream as is, or, for

@@ -1,5 +1,10 @@
 package web
 
+import (
+	"strconv"
+	"strings"
+)
+
 // The passenger page's own part, written by hand.
 //
 // A lift page is three pieces (splice.go): a prefix and a suffix that are
@@ -21,6 +26,55 @@ type pageWriter struct{ b []byte }
 
 // raw appends trusted markup (constants of this file).
 func (w *pageWriter) raw(s string) { w.b = append(w.b, s...) }
+
+// Dates, times and numbers are appended as they are: digits, spaces,
+// ".:-", month names and 年月日 need no escaping.
+
+// textf appends fmt.Sprintf(format, args...) escaped as text does, for
+// the formats of messages, whose verbs are %s for strings and %d for ints
+// (TestLiftWriterMatchesTemplate compares with the template), without
+// allocating.
+func (w *pageWriter) textf(format string, args ...any) {
+	for {
+		i := strings.IndexByte(format, '%')
+		if i < 0 || i+1 == len(format) {
+			w.text(format)
+			return
+		}
+		w.text(format[:i])
+		verb := format[i+1]
+		format = format[i+2:]
+		if verb == '%' {
+			w.b = append(w.b, '%')
+			continue
+		}
+		if len(args) == 0 {
+			w.b = append(w.b, "%!"...) // fmt writes %!v(MISSING): a bug the test shows
+			w.b = append(w.b, verb)
+			continue
+		}
+		switch a := args[0].(type) {
+		case string:
+			w.text(a)
+		case int:
+			w.b = strconv.AppendInt(w.b, int64(a), 10)
+		}
+		args = args[1:]
+	}
+}
+
+// tel appends tel(n) as url does.
+func (w *pageWriter) tel(n string) {
+	w.raw("tel:")
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; {
+		case c == '+':
+			w.raw("&#43;") // url's escape
+		case telByte(c):
+			w.b = append(w.b, c)
+		}
+	}
+}
 
 // text appends a value escaped for HTML text, RCDATA (<title>) or a
 // quoted attribute: html/template's htmlReplacementTable.
@@ -201,14 +255,15 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	l, f := d.Lift, d.Firm
 	cut := liftCuts{hb: -1}
 
+	// The title and description are liftData's, written from their parts.
 	w.raw("<title>")
-	w.text(d.Title)
+	w.text(d.T("reg_code"))
+	w.raw(" ")
+	w.text(l.Code)
 	w.raw(st.site)
-	if d.Description != "" {
-		w.raw(`<meta name="description" content="`)
-		w.text(d.Description)
-		w.raw(`">`)
-	}
+	w.raw(`<meta name="description" content="`)
+	w.textf(d.T("meta_lift"), d.District(l), l.Address)
+	w.raw(`">`)
 	if d.NoIndex {
 		w.raw(`<meta name="robots" content="noindex">`)
 	}
@@ -241,7 +296,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	cut.sharedEnd = len(w.b)
 	if f != nil {
 		w.raw(`<p><a class="btn alt" href="`)
-		w.url(string(tel(f.DutyPhone)))
+		w.tel(f.DutyPhone)
 		w.raw(`">` + phoneIcon + `<span>`)
 		w.text(d.T("firm_duty"))
 		w.raw(`</span> <strong class="tel">`)
@@ -272,7 +327,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 			w.raw(`<dt>`)
 			w.text(d.T("since"))
 			w.raw(`</dt><dd>`)
-			w.text(d.DateTime(l.TrappedSince))
+			w.b = appendDateTime(w.b, d.Lang, l.TrappedSince)
 			w.raw(`</dd>`)
 		}
 		w.raw("\n")
@@ -314,7 +369,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 			w.raw("</dd>\n<dt>")
 			w.text(d.T("score"))
 			w.raw(`</dt><dd>`)
-			w.text(num(s.Score))
+			w.b = appendNum(w.b, s.Score)
 			w.raw(" ")
 			w.text(d.T("points"))
 			w.raw("</dd>\n")
@@ -322,7 +377,11 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 				w.raw(`<dt>`)
 				w.text(d.T("rank"))
 				w.raw(`</dt><dd>`)
-				w.text(d.RankOf(s))
+				if s.RankedOf > 0 { // rankOf
+					w.textf(d.T("rank_of"), s.Rank, s.RankedOf)
+				} else {
+					w.b = strconv.AppendInt(w.b, int64(s.Rank), 10)
+				}
 				w.raw(`</dd>`)
 			}
 			w.raw("</dl>\n")
@@ -366,7 +425,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	w.text(d.T("last_maint"))
 	w.raw(`</dt><dd>`)
 	if m := l.LastMaint; m != nil {
-		w.text(d.Date(m.StartedAt))
+		w.b = appendDate(w.b, d.Lang, m.StartedAt)
 		w.raw(" · ")
 		w.text(d.T("kind_" + m.Kind))
 		if len(m.Technicians) > 0 {
@@ -392,7 +451,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	w.text(d.T("last_insp"))
 	w.raw(`</dt><dd>`)
 	if in := l.LastInspection; in != nil {
-		w.text(d.Date(in.On))
+		w.b = appendDate(w.b, d.Lang, in.On)
 		w.raw(" · ")
 		w.text(d.T("result_" + in.Result))
 	} else {
@@ -403,7 +462,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw(`<dt>`)
 		w.text(d.T("next_due"))
 		w.raw(`</dt><dd>`)
-		w.text(d.Date(in.NextDue))
+		w.b = appendDate(w.b, d.Lang, in.NextDue)
 		w.raw(`</dd>`)
 	}
 	w.raw("</dl>\n</section>\n")
@@ -446,7 +505,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw(`<dt>`)
 		w.text(d.T("use_unit_phone"))
 		w.raw(`</dt><dd><a href="`)
-		w.url(string(tel(l.UseUnitPhone)))
+		w.tel(l.UseUnitPhone)
 		w.raw(`">`)
 		w.text(l.UseUnitPhone)
 		w.raw(`</a></dd>`)

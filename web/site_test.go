@@ -84,7 +84,7 @@ func TestTheSiteAroundThePages(t *testing.T) {
 			"Vary":                   "Accept-Encoding, Accept-Language, Cookie",
 			"Content-Encoding":       "gzip",
 		}
-		for i := 0; i < 2; i++ { // a miss, then the cached page
+		for i := 0; i < 3; i++ { // a first visit, a second (a miss, cached), then the cached page
 			resp := f.get(t, "/e/"+liftNormal+"?lang=en&large=1", "Accept-Encoding", "gzip")
 			body(t, resp)
 			for k, v := range want {
@@ -98,6 +98,44 @@ func TestTheSiteAroundThePages(t *testing.T) {
 			if etag := resp.Header.Values("ETag"); len(etag) != 1 || !regexp.MustCompile(`^W/"[0-9a-f]{16}"$`).MatchString(etag[0]) {
 				t.Errorf("request %d: ETag = %q", i, etag)
 			}
+		}
+	})
+	t.Run("a first visit, which is not cached, gets the page the cache then serves, and the same ETag", func(t *testing.T) {
+		web.DropPages(f.pages)
+		path := "/e/" + liftExpired + "?lang=en"
+		var gz [3][]byte
+		var etags [3]string
+		for i, want := range []int{0, 1, 1} { // pages cached after each request
+			resp := f.get(t, path, "Accept-Encoding", "gzip")
+			raw, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("request %d: status %d, %v", i+1, resp.StatusCode, err)
+			}
+			gz[i], etags[i] = raw, resp.Header.Get("ETag")
+			if n, _ := web.CacheStats(f.pages); n != want {
+				t.Errorf("after request %d: %d pages cached, want %d", i+1, n, want)
+			}
+		}
+		inflate := func(gz []byte) string { // and check the CRC and length
+			return body(t, &http.Response{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(bytes.NewReader(gz))})
+		}
+		for i := 1; i < 3; i++ {
+			if inflate(gz[i]) != inflate(gz[0]) || etags[i] != etags[0] {
+				t.Errorf("request %d differs from the first visit (ETag %s, first %s)", i+1, etags[i], etags[0])
+			}
+		}
+		if bytes.Equal(gz[1], gz[0]) || !bytes.Equal(gz[2], gz[1]) {
+			t.Error("a first visit's own text is not sent stored, or the cache's not compressed")
+		}
+		web.DropPages(f.pages)
+		if resp := f.get(t, path, "Accept-Encoding", "gzip", "If-None-Match", etags[0]); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("first visit with the ETag: status %d, want 304", resp.StatusCode)
+		}
+		resp := f.get(t, path) // a first visit again (a 304 does not count), without gzip
+		html := body(t, resp)
+		if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("ETag") != etags[0] || html != inflate(gz[0]) {
+			t.Errorf("first visit without gzip: encoding %q, ETag %s, or a different page", resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag"))
 		}
 	})
 	t.Run("a page past the last is a 404", func(t *testing.T) {

@@ -151,27 +151,35 @@ func (fs *frames) get(variant string, build func() (*frame, error)) (*frame, err
 // strings rather than written into the cached blocks.
 
 // hbPieces caches the compressed heartbeat strings; a few thousand
-// distinct minutes at most, cleared when it grows past that.
+// distinct minutes at most, cleared when it grows past that. An entry
+// keeps the table's copy of its text, so the pages of a minute share one.
 type hbPieces struct {
 	mu sync.RWMutex
-	m  map[string]piece
+	m  map[string]hbPiece
 }
 
-func (h *hbPieces) get(text string) piece {
+type hbPiece struct {
+	text string
+	piece
+}
+
+// get returns the text (the table's copy) and its piece.
+func (h *hbPieces) get(text []byte) (string, piece) {
 	h.mu.RLock()
-	p, ok := h.m[text]
+	p, ok := h.m[string(text)]
 	h.mu.RUnlock()
 	if ok {
-		return p
+		return p.text, p.piece
 	}
-	p = deflatePiece([]byte(text), false)
+	t := string(text) // copied first, so text does not escape: callers format into a stack buffer
+	p = hbPiece{t, deflatePiece([]byte(t), false)}
 	h.mu.Lock()
 	if h.m == nil || len(h.m) > 4096 {
-		h.m = map[string]piece{}
+		h.m = map[string]hbPiece{}
 	}
-	h.m[text] = p
+	h.m[p.text] = p
 	h.mu.Unlock()
-	return p
+	return p.text, p.piece
 }
 
 // Markers splitting a rendered lift page: the prefix ends before <title>

@@ -45,10 +45,30 @@ var fixedPool = sync.Pool{New: func() any { return new(fixedEncoder) }}
 func fixedPiece(text []byte) piece {
 	e := fixedPool.Get().(*fixedEncoder)
 	defer fixedPool.Put(e)
-	e.out = e.out[:0]
-	e.encode(text)
 	// An exact copy: the cache counts what it holds by length.
-	return piece{deflate: bytes.Clone(e.out), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+	return piece{deflate: bytes.Clone(e.appendPiece(e.out[:0], text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+}
+
+// appendStored appends text to dst as stored DEFLATE blocks (RFC 1951
+// §3.2.4: uncompressed, at most 65,535 bytes each, non-final), which start
+// and end on a byte boundary as a piece must: what a first visit sends
+// (lift.go), for about the cost of a copy.
+func appendStored(dst, text []byte) []byte {
+	for {
+		n := min(len(text), 0xffff)
+		dst = append(dst, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		dst = append(dst, text[:n]...)
+		if text = text[n:]; len(text) == 0 {
+			return dst
+		}
+	}
+}
+
+// appendPiece appends to dst what fixedPiece compresses text to.
+func (e *fixedEncoder) appendPiece(dst, text []byte) []byte {
+	e.out = dst
+	e.encode(text)
+	return e.out
 }
 
 // bits writes the n low bits of v (n ≤ 32, so acc never overflows: it

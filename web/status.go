@@ -26,9 +26,9 @@ const (
 // not use" (trapped, fault, maintenance, out of service), then an expired
 // (or missing) inspection, overdue maintenance, and a monitor that is
 // silent or absent; "in service" only when nothing else is true. The
-// first is the headline, the rest are listed under it.
-func status(st view.State, expired, noInsp, overdue bool) (fact, []fact) {
-	var all []fact
+// first is the headline, the rest are listed under it (appended to dst).
+func status(dst []fact, st view.State, expired, noInsp, overdue bool) (fact, []fact) {
+	all := dst
 	switch st {
 	case view.StateTrapped:
 		all = append(all, factTrapped)

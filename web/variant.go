@@ -36,8 +36,13 @@ func (p *Pages) variant(c *fiber.Ctx) variant {
 }
 
 func (v variant) key() string {
-	if v.large {
-		return v.lang + "L"
+	switch {
+	case !v.large:
+		return v.lang
+	case v.lang == langZH: // constants: a key is made per request
+		return "zhL"
+	case v.lang == langEN:
+		return "enL"
 	}
-	return v.lang
+	return v.lang + "L"
 }

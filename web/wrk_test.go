@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -113,7 +114,8 @@ func TestWrkCityFleet(t *testing.T) {
 	script := filepath.Join(dir, "codes.lua")
 	// Random codes, or (WALK=1) each of wrk's two threads walking its own
 	// half of the codes in order, so that every request of a cold run is a
-	// first visit until a thread has requested half the city.
+	// first visit until a thread has requested half the city; done() prints
+	// how far each thread walked, so the row can say whether it did.
 	if err := os.WriteFile(script, []byte(`local codes = {}
 for line in io.lines(os.getenv("CODES")) do codes[#codes + 1] = line end
 local n = #codes
@@ -121,11 +123,12 @@ local cookie = os.getenv("COOKIE") or ""
 local headers = {["Accept-Encoding"] = "gzip"}
 if cookie ~= "" then headers["Cookie"] = cookie end
 local walk = os.getenv("WALK") == "1"
-local threads = 0
+local threads = {}
 function setup(thread)
-  thread:set("id", threads)
-  threads = threads + 1
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
 end
+walked = 0
 local i = 0
 function init(args)
   i = math.floor(n * (id or 0) / 2)
@@ -134,26 +137,34 @@ request = function()
   local c
   if walk then
     i = i % n + 1
+    walked = walked + 1
     c = codes[i]
   else
     c = codes[math.random(n)]
   end
   return wrk.format("GET", "/e/" .. c, headers)
 end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do io.write("walked ", t:get("walked"), "\n") end
+end
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// LIFTTRUST_WRK_PROFILE_DIR writes a CPU profile of each pages row.
-	coldDur := os.Getenv("LIFTTRUST_WRK_COLD_DURATION")
-	if coldDur == "" {
-		coldDur = "10s"
+	coldMax := 10 * time.Second
+	if d := os.Getenv("LIFTTRUST_WRK_COLD_DURATION"); d != "" {
+		if coldMax, err = time.ParseDuration(d); err != nil {
+			t.Fatal(err)
+		}
 	}
+	coldDur := "" // set from the first bare row
 	run := func(name, url string, cookie ...string) (rps float64, p99 string) {
 		d, walk := dur, strings.Contains(name, "cold")
 		if walk {
 			d = coldDur
 		}
 		renders := web.LiftRenders()
+		cpu0 := processCPU(t)
 		if dir := os.Getenv("LIFTTRUST_WRK_PROFILE_DIR"); dir != "" && !strings.Contains(name, "bare") {
 			// A CPU profile of the server per pages row, for finding
 			// per-request overhead (go tool pprof DIR/row.pprof).
@@ -184,14 +195,38 @@ end
 		if m := regexp.MustCompile(`(\d+) requests in`).FindStringSubmatch(s); m != nil {
 			fmt.Sscan(m[1], &requests)
 		}
-		misses := ""
-		if requests > 0 && !strings.Contains(name, "bare") {
-			misses = fmt.Sprintf("  %.0f%% of %.0f requests rendered", 100*(web.LiftRenders()-renders)/requests, requests)
+		extra := ""
+		if requests > 0 {
+			// The process's CPU per answer (the row's server, and the
+			// view's background work): less swayed by the machine's
+			// other load than req/s.
+			extra = fmt.Sprintf("  %.1f µs CPU/request", (processCPU(t)-cpu0).Seconds()*1e6/requests)
 		}
-		t.Logf("%-22s %9.0f req/s  p99 %-8s non-2xx %v%s", name, rps, p99, non2xx, misses)
+		if requests > 0 && !strings.Contains(name, "bare") {
+			// Every miss renders, whether its page is then cached or not.
+			entries, _ := web.CacheStats(pages)
+			extra += fmt.Sprintf(", %.1f%% of %.0f requests rendered, %d pages cached after", 100*(web.LiftRenders()-renders)/requests, requests, entries)
+		}
+		if walk {
+			// A thread past its half requests codes the other thread
+			// started from: second visits, which the doorkeeper caches.
+			repeats := 0
+			for _, m := range regexp.MustCompile(`walked (\d+)`).FindAllStringSubmatch(s, -1) {
+				var w int
+				fmt.Sscan(m[1], &w)
+				repeats += max(0, w-len(codes)/2)
+			}
+			extra += fmt.Sprintf(", %d repeated codes", repeats)
+		}
+		t.Logf("%-22s %9.0f req/s  p99 %-8s non-2xx %v%s", name, rps, p99, non2xx, extra)
 		return rps, p99
 	}
-	run("bare fiber (first)", "http://127.0.0.1:18085")
+	bareRPS, _ := run("bare fiber (first)", "http://127.0.0.1:18085")
+	// A cold row must end before a thread has walked its half of the city
+	// (then its requests would visit codes again): at most as long as the
+	// bare handler, which a page never outruns, takes for all the codes.
+	coldDur = fmt.Sprintf("%ds", max(1, int(min(coldMax.Seconds(), float64(len(codes))/max(bareRPS, 1)))))
+	t.Logf("cold rows: %s each (%d codes at the bare rate, at most %s)", coldDur, len(codes), coldMax)
 	// One cold run per variant: each variant has its own cache keys, so
 	// a run of one leaves the others cold (a passenger's first visit in
 	// English or large text, or any visit after a restart). The variant
@@ -201,9 +236,17 @@ end
 	run("pages, cold zh", "http://127.0.0.1:18084", "lt_lang=zh; lt_large=0")
 	run("pages, cold en", "http://127.0.0.1:18084", "lt_lang=en; lt_large=0")
 	run("pages, cold zh large", "http://127.0.0.1:18084", "lt_lang=zh; lt_large=1")
-	// The cold rows filled the cache with other variants; start the warm
-	// row from an empty cache, as after a restart, or warming stops at
-	// once (the cache is full) and the warm row is partly cold.
+	heap := func(when string) {
+		entries, bytes := web.CacheStats(pages)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		load, _ := os.ReadFile("/proc/loadavg")
+		t.Logf("%s: cache %d pages, %.1f MB; heap in use %.0f MB; load average %s", when, entries, float64(bytes)/1e6, float64(ms.HeapInuse)/1e6, strings.Join(strings.Fields(string(load))[:3], " "))
+	}
+	heap("after the cold rows")
+	// Start the warm row from an empty cache, as after a restart: had the
+	// cold rows filled it with other variants (repeated codes are cached),
+	// warming would stop at once and the warm row be partly cold.
 	web.DropPages(pages)
 	start = time.Now()
 	web.Warm(pages, ctx)
@@ -211,11 +254,7 @@ end
 	t.Logf("warmed the default variant: %d pages cached after %s", entries, time.Since(start).Round(time.Second))
 	run("pages, warm cache", "http://127.0.0.1:18084")
 	run("bare fiber (last)", "http://127.0.0.1:18085")
-	entries, bytes := web.CacheStats(pages)
-
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	t.Logf("cache: %d pages, %.1f MB; heap in use %.0f MB", entries, float64(bytes)/1e6, float64(ms.HeapInuse)/1e6)
+	heap("after the warm row")
 
 	// Event-to-page latency at city scale, on lifts with live status.
 	var live []string
@@ -252,6 +291,16 @@ end
 		}
 		t.Logf("event to page: %s", time.Since(sent).Round(time.Millisecond))
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fillCity writes a city-sized fleet with COPY: 315 firms, 36,792 use
