@@ -183,7 +183,7 @@ func (p *Pages) LiftPage(c *fiber.Ctx) error {
 func (p *Pages) sendUncached(c *fiber.Ctx, v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) error {
 	s := scratchPool.Get().(*pageScratch)
 	defer scratchPool.Put(s)
-	if err := p.renderInto(s, false, v, lift, firm, hb, now, state); err != nil {
+	if err := p.renderInto(s, v, lift, firm, hb, now, state); err != nil {
 		return err
 	}
 	return p.sendEntry(c, &s.e)
@@ -194,7 +194,7 @@ func (p *Pages) sendUncached(c *fiber.Ctx, v variant, lift *view.Lift, firm *vie
 func (p *Pages) renderLift(v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) (*cacheEntry, error) {
 	s := scratchPool.Get().(*pageScratch)
 	defer scratchPool.Put(s)
-	if err := p.renderInto(s, true, v, lift, firm, hb, now, state); err != nil {
+	if err := p.renderInto(s, v, lift, firm, hb, now, state); err != nil {
 		return nil, err
 	}
 	e := new(cacheEntry)
@@ -220,13 +220,8 @@ var scratchPool = sync.Pool{New: func() any { return &pageScratch{w: pageWriter{
 
 // renderInto writes a lift's part of its page and compresses it, between
 // its variant's prefix and suffix (compressed once): the whole cost of a
-// cache miss. s.e is the page, its own pieces in s's buffers. A page to
-// keep is compressed (fixed Huffman codes, splice_fixed.go); a page sent
-// once, not: its own text (about 2 KB) goes in stored blocks, a copy
-// where compressing cost a sixth of a first visit's CPU, for about 1 KB
-// more on the wire (the whole page stays under 5 KB, one round trip).
-// The text, its CRC and so the ETag are the same either way.
-func (p *Pages) renderInto(s *pageScratch, keep bool, v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) error {
+// cache miss. s.e is the page, its own pieces in s's buffers.
+func (p *Pages) renderInto(s *pageScratch, v variant, lift *view.Lift, firm *view.Firm, hb, now time.Time, state view.State) error {
 	fr, err := p.liftFrame(v)
 	if err != nil {
 		return err
@@ -241,13 +236,8 @@ func (p *Pages) renderInto(s *pageScratch, keep bool, v variant, lift *view.Lift
 	if cut.hb >= 0 {
 		own = cut.hb
 	}
-	if keep {
-		s.head = s.enc.appendPiece(s.head[:0], w.b[:cut.shared])
-		s.b = s.enc.appendPiece(s.b[:0], w.b[own:])
-	} else {
-		s.head = appendStored(s.head[:0], w.b[:cut.shared])
-		s.b = appendStored(s.b[:0], w.b[own:])
-	}
+	s.head = s.enc.appendPiece(s.head[:0], w.b[:cut.shared])
+	s.b = s.enc.appendPiece(s.b[:0], w.b[own:])
 	s.e = cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
 		head:   piece{deflate: s.head, crc: crc32.ChecksumIEEE(w.b[:cut.shared]), size: uint32(cut.shared)},
 		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},

@@ -100,7 +100,7 @@ func TestTheSiteAroundThePages(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a first visit, which is not cached, gets the page the cache then serves, and the same ETag", func(t *testing.T) {
+	t.Run("a first visit, which is not cached, gets the page the cache then serves, byte for byte", func(t *testing.T) {
 		web.DropPages(f.pages)
 		path := "/e/" + liftExpired + "?lang=en"
 		var gz [3][]byte
@@ -117,16 +117,10 @@ func TestTheSiteAroundThePages(t *testing.T) {
 				t.Errorf("after request %d: %d pages cached, want %d", i+1, n, want)
 			}
 		}
-		inflate := func(gz []byte) string { // and check the CRC and length
-			return body(t, &http.Response{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(bytes.NewReader(gz))})
-		}
 		for i := 1; i < 3; i++ {
-			if inflate(gz[i]) != inflate(gz[0]) || etags[i] != etags[0] {
+			if !bytes.Equal(gz[i], gz[0]) || etags[i] != etags[0] {
 				t.Errorf("request %d differs from the first visit (ETag %s, first %s)", i+1, etags[i], etags[0])
 			}
-		}
-		if bytes.Equal(gz[1], gz[0]) || !bytes.Equal(gz[2], gz[1]) {
-			t.Error("a first visit's own text is not sent stored, or the cache's not compressed")
 		}
 		web.DropPages(f.pages)
 		if resp := f.get(t, path, "Accept-Encoding", "gzip", "If-None-Match", etags[0]); resp.StatusCode != http.StatusNotModified {
@@ -134,7 +128,7 @@ func TestTheSiteAroundThePages(t *testing.T) {
 		}
 		resp := f.get(t, path) // a first visit again (a 304 does not count), without gzip
 		html := body(t, resp)
-		if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("ETag") != etags[0] || html != inflate(gz[0]) {
+		if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("ETag") != etags[0] || html != body(t, &http.Response{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(bytes.NewReader(gz[0]))}) {
 			t.Errorf("first visit without gzip: encoding %q, ETag %s, or a different page", resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag"))
 		}
 	})

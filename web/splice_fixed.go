@@ -49,21 +49,6 @@ func fixedPiece(text []byte) piece {
 	return piece{deflate: bytes.Clone(e.appendPiece(e.out[:0], text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
 }
 
-// appendStored appends text to dst as stored DEFLATE blocks (RFC 1951
-// §3.2.4: uncompressed, at most 65,535 bytes each, non-final), which start
-// and end on a byte boundary as a piece must: what a first visit sends
-// (lift.go), for about the cost of a copy.
-func appendStored(dst, text []byte) []byte {
-	for {
-		n := min(len(text), 0xffff)
-		dst = append(dst, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
-		dst = append(dst, text[:n]...)
-		if text = text[n:]; len(text) == 0 {
-			return dst
-		}
-	}
-}
-
 // appendPiece appends to dst what fixedPiece compresses text to.
 func (e *fixedEncoder) appendPiece(dst, text []byte) []byte {
 	e.out = dst
