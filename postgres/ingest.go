@@ -217,14 +217,23 @@ func scoreNeeded(facts []ingest.Fact) []string {
 // WriteBatch writes b in one transaction and notifies listeners in it.
 // The episodes its heartbeats change are derived here, under the lifts'
 // lift_status row locks, from what is committed (statusEpisodes).
+//
+// The locks come before the heartbeats are written: a transaction that
+// holds a lift's heartbeats uncommitted then always holds its lock, so
+// whoever places a late heartbeat under that lock sees every heartbeat of
+// the lift (episodes_place_heartbeat reads the next one from telemetry).
+// Written first, another instance's batch could hold heartbeats of the
+// lift that this one could not see while it split an episode around
+// them, leaving overlapping episodes (two instances, small batches, a
+// loaded machine: TestEpisodesAreTheSameWhicheverInstanceGetsWhichMessage).
 func (s *IngestStore) WriteBatch(ctx context.Context, b *ingest.Batch) error {
 	b.RescueMisses, b.Conflicts = 0, 0
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := copyTelemetry(ctx, tx, b.Telemetry); err != nil {
-			return err
-		}
 		st, err := statusEpisodes(ctx, tx, b)
 		if err != nil {
+			return err
+		}
+		if err := copyTelemetry(ctx, tx, b.Telemetry); err != nil {
 			return err
 		}
 		misses, err := writeRecords(ctx, tx, b, st)
