@@ -39,7 +39,8 @@ var flatePool = sync.Pool{New: func() any {
 // deflatePiece compresses text at the best level; final marks the last
 // piece of a member. It compresses what is shared and compressed once: a
 // variant's prefix and suffix, and the heartbeat strings; a lift's own part
-// is compressed on a miss with fixedPiece, which is several times cheaper.
+// is compressed on a miss with fixed codes (fixedEncoder.appendPiece),
+// several times cheaper.
 func deflatePiece(text []byte, final bool) piece {
 	var b bytes.Buffer
 	w := flatePool.Get().(*flate.Writer)

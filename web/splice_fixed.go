@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"math/bits"
-	"sync"
 )
 
 // A lift's own piece of its page is compressed on every cache miss, and a
@@ -19,7 +16,7 @@ import (
 // miss several times cheaper. The variant's prefix and suffix are still
 // compressed once at the best level.
 
-// fixedEncoder holds the match table, reused through fixedPool.
+// fixedEncoder holds the match table, reused with its pooled scratch (pageScratch).
 type fixedEncoder struct {
 	// table holds, per hash of 4 bytes, base plus the position of the
 	// last 4 bytes with that hash; base grows with every piece, so older
@@ -38,18 +35,10 @@ const (
 	maxDistance   = 32768
 )
 
-var fixedPool = sync.Pool{New: func() any { return new(fixedEncoder) }}
-
-// fixedPiece compresses text as a non-final piece that ends on a byte
-// boundary, like deflatePiece(text, false).
-func fixedPiece(text []byte) piece {
-	e := fixedPool.Get().(*fixedEncoder)
-	defer fixedPool.Put(e)
-	// An exact copy: the cache counts what it holds by length.
-	return piece{deflate: bytes.Clone(e.appendPiece(e.out[:0], text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
-}
-
-// appendPiece appends to dst what fixedPiece compresses text to.
+// appendPiece appends to dst text compressed with fixed codes as a
+// non-final piece that ends on a byte boundary, like deflatePiece(text,
+// false). A miss compresses its lift's own text so (renderInto, with the
+// encoder of its pooled scratch).
 func (e *fixedEncoder) appendPiece(dst, text []byte) []byte {
 	e.out = dst
 	e.encode(text)

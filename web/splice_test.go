@@ -114,3 +114,10 @@ func FuzzFixedPiece(f *testing.F) {
 		}
 	})
 }
+
+// fixedPiece is a piece compressed with fixed codes, as a miss compresses
+// its lift's own text.
+func fixedPiece(text []byte) piece {
+	var e fixedEncoder
+	return piece{deflate: bytes.Clone(e.appendPiece(nil, text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+}
