@@ -128,6 +128,9 @@ func isHexDigit(c byte) bool {
 func appendHTMLEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
+		if !htmlSpecial[s[i]] {
+			continue
+		}
 		var rep string
 		switch s[i] {
 		case 0:
@@ -153,6 +156,10 @@ func appendHTMLEscaped(b []byte, s string) []byte {
 	}
 	return append(b, s[start:]...)
 }
+
+// htmlSpecial marks the bytes appendHTMLEscaped replaces: one load per
+// byte instead of a switch (an address or a name has none of them).
+var htmlSpecial = [256]bool{0: true, '"': true, '&': true, '\'': true, '+': true, '<': true, '>': true}
 
 // liftStatic is what the middle of a lift page shares with every other
 // lift of its variant, written once (liftStatics).
@@ -234,7 +241,8 @@ func (p *Pages) liftStatics(v variant) *liftStatic {
 
 const phoneIcon = `<svg class="i" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/></svg>`
 
-func (w *pageWriter) icon(f fact) {
+// iconOf writes a fact's icon (liftWords keeps each one written).
+func (w *pageWriter) iconOf(f fact) {
 	w.raw(`<svg class="i" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="`)
 	w.text(f.Icon())
 	w.raw(`"/></svg>`)
@@ -253,16 +261,17 @@ type liftCuts struct{ shared, sharedEnd, firmEnd, hb int }
 func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	st := p.liftStatics(variant{lang: d.Lang, large: d.Large})
 	l, f := d.Lift, d.Firm
+	t := wordsFor(d.Lang)
 	cut := liftCuts{hb: -1}
 
 	// The title and description are liftData's, written from their parts.
 	w.raw("<title>")
-	w.text(d.T("reg_code"))
+	w.raw(t.regCode)
 	w.raw(" ")
 	w.text(l.Code)
 	w.raw(st.site)
 	w.raw(`<meta name="description" content="`)
-	w.textf(d.T("meta_lift"), d.District(l), l.Address)
+	w.textf(t.metaLift, d.District(l), l.Address)
 	w.raw(`">`)
 	if d.NoIndex {
 		w.raw(`<meta name="robots" content="noindex">`)
@@ -274,19 +283,19 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	w.raw("<section aria-labelledby=\"st-h\">\n<h1 id=\"st-h\" class=\"state st-")
 	w.text(string(d.Headline))
 	w.raw(`">`)
-	w.icon(d.Headline)
+	w.icon(t, d.Headline)
 	w.raw(`<span><span class="vh">`)
-	w.text(d.T("status_title"))
+	w.raw(t.statusTitle)
 	w.raw(`: </span>`)
-	w.text(d.T("status_" + string(d.Headline)))
+	w.status(t, d.Headline)
 	w.raw("</span></h1>\n")
 	for _, fc := range d.Facts {
 		w.raw(`<p class="fact st-`)
 		w.text(string(fc))
 		w.raw(`">`)
-		w.icon(fc)
+		w.icon(t, fc)
 		w.raw(`<span>`)
-		w.text(d.T("status_" + string(fc)))
+		w.status(t, fc)
 		w.raw("</span></p>\n")
 	}
 	w.raw("\n</section>\n")
@@ -298,7 +307,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw(`<p><a class="btn alt" href="`)
 		w.tel(f.DutyPhone)
 		w.raw(`">` + phoneIcon + `<span>`)
-		w.text(d.T("firm_duty"))
+		w.raw(t.firmDuty)
 		w.raw(`</span> <strong class="tel">`)
 		w.text(f.DutyPhone)
 		w.raw(`</strong></a></p>`)
@@ -309,14 +318,14 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	// Live details.
 	if l.IoT || len(d.Faults) > 0 {
 		w.raw("<section aria-labelledby=\"sd-h\">\n<h2 id=\"sd-h\">")
-		w.text(d.T("status_title"))
+		w.raw(t.statusTitle)
 		w.raw("</h2>\n<dl>")
 		if l.IoT {
 			w.raw(`<dt>`)
-			w.text(d.T("last_heartbeat"))
+			w.raw(t.lastHeartbeat)
 			w.raw(`</dt><dd>`)
 			if d.Heartbeat.IsZero() {
-				w.text(d.T("none"))
+				w.raw(t.none)
 			} else {
 				cut.hb = len(w.b)
 			}
@@ -325,7 +334,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw("\n")
 		if l.Trapped && d.State == "trapped" {
 			w.raw(`<dt>`)
-			w.text(d.T("since"))
+			w.raw(t.since)
 			w.raw(`</dt><dd>`)
 			w.b = appendDateTime(w.b, d.Lang, l.TrappedSince)
 			w.raw(`</dd>`)
@@ -333,7 +342,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw("\n")
 		if len(d.Faults) > 0 {
 			w.raw(`<dt>`)
-			w.text(d.T("open_faults"))
+			w.raw(t.openFaults)
 			w.raw(`</dt><dd>`)
 			for i, name := range d.Faults {
 				if i > 0 {
@@ -349,7 +358,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 
 	// The firm.
 	w.raw("<section aria-labelledby=\"fi-h\">\n<h2 id=\"fi-h\">")
-	w.text(d.T("firm_title"))
+	w.raw(t.firmTitle)
 	w.raw("</h2>\n")
 	if f != nil {
 		w.raw(`<p class="big">`)
@@ -357,28 +366,28 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw("</p>\n")
 		if s := f.Score; s != nil {
 			w.raw(`<dl><dt>`)
-			w.text(d.T("grade"))
+			w.raw(t.grade)
 			w.raw(`</dt><dd><span class="grade">`)
 			w.text(s.Grade)
 			w.raw(`</span> `)
-			w.text(d.T("grade_" + s.Grade))
+			w.named(t.grades, "grade_", s.Grade)
 			if s.Provisional {
 				w.raw(" ")
-				w.text(d.T("provisional"))
+				w.raw(t.provisional)
 			}
 			w.raw("</dd>\n<dt>")
-			w.text(d.T("score"))
+			w.raw(t.score)
 			w.raw(`</dt><dd>`)
 			w.b = appendNum(w.b, s.Score)
 			w.raw(" ")
-			w.text(d.T("points"))
+			w.raw(t.points)
 			w.raw("</dd>\n")
 			if s.Rank != 0 {
 				w.raw(`<dt>`)
-				w.text(d.T("rank"))
+				w.raw(t.rank)
 				w.raw(`</dt><dd>`)
 				if s.RankedOf > 0 { // rankOf
-					w.textf(d.T("rank_of"), s.Rank, s.RankedOf)
+					w.textf(t.rankOf, s.Rank, s.RankedOf)
 				} else {
 					w.b = strconv.AppendInt(w.b, int64(s.Rank), 10)
 				}
@@ -387,50 +396,50 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 			w.raw("</dl>\n")
 		} else {
 			w.raw(`<p>`)
-			w.text(d.T("not_scored"))
+			w.raw(t.notScored)
 			w.raw("</p>")
 		}
 		w.raw("\n<p><a href=\"/f/")
 		w.url(f.USCC)
 		w.raw(`">`)
-		w.text(d.T("firm_link"))
+		w.raw(t.firmLink)
 		w.raw("</a></p>\n")
 	} else {
 		w.raw(`<p>`)
-		w.text(d.T("no_firm"))
+		w.raw(t.noFirm)
 		w.raw("</p>")
 	}
 	w.raw("\n</section>\n")
 
 	// Maintenance and inspection.
 	w.raw("<section aria-labelledby=\"mi-h\">\n<h2 id=\"mi-h\">")
-	w.text(d.T("maint_title"))
+	w.raw(t.maintTitle)
 	w.raw("</h2>\n")
 	if d.Overdue {
 		w.raw(`<p class="warn">`)
-		w.text(d.T("maint_overdue"))
+		w.raw(t.maintOverdue)
 		w.raw(`</p>`)
 	}
 	w.raw("\n")
 	if d.Expired {
 		w.raw(`<p class="warn">`)
-		w.text(d.T("insp_expired"))
+		w.raw(t.inspExpired)
 		w.raw(`</p>`)
 	} else if d.NoInsp {
 		w.raw(`<p class="warn">`)
-		w.text(d.T("insp_none_detail"))
+		w.raw(t.inspNoneDetail)
 		w.raw(`</p>`)
 	}
 	w.raw("\n<dl><dt>")
-	w.text(d.T("last_maint"))
+	w.raw(t.lastMaint)
 	w.raw(`</dt><dd>`)
 	if m := l.LastMaint; m != nil {
 		w.b = appendDate(w.b, d.Lang, m.StartedAt)
 		w.raw(" · ")
-		w.text(d.T("kind_" + m.Kind))
+		w.named(t.kinds, "kind_", m.Kind)
 		if len(m.Technicians) > 0 {
 			w.raw(" · ")
-			w.text(d.T("technicians"))
+			w.raw(t.technicians)
 			w.raw(" ")
 			for i, n := range m.Technicians {
 				if i > 0 {
@@ -440,27 +449,27 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 			}
 		}
 	} else {
-		w.text(d.T("no_maint"))
+		w.raw(t.noMaint)
 	}
 	if !d.Overdue {
 		w.raw(` · <span class="good">`)
-		w.text(d.T("maint_ok"))
+		w.raw(t.maintOK)
 		w.raw(`</span>`)
 	}
 	w.raw("</dd>\n<dt>")
-	w.text(d.T("last_insp"))
+	w.raw(t.lastInsp)
 	w.raw(`</dt><dd>`)
 	if in := l.LastInspection; in != nil {
 		w.b = appendDate(w.b, d.Lang, in.On)
 		w.raw(" · ")
-		w.text(d.T("result_" + in.Result))
+		w.named(t.results, "result_", in.Result)
 	} else {
-		w.text(d.T("no_insp"))
+		w.raw(t.noInsp)
 	}
 	w.raw("</dd>\n")
 	if in := l.LastInspection; in != nil && !in.NextDue.IsZero() {
 		w.raw(`<dt>`)
-		w.text(d.T("next_due"))
+		w.raw(t.nextDue)
 		w.raw(`</dt><dd>`)
 		w.b = appendDate(w.b, d.Lang, in.NextDue)
 		w.raw(`</dd>`)
@@ -469,13 +478,13 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 
 	// Identity.
 	w.raw("<section aria-labelledby=\"id-h\">\n<h2 id=\"id-h\">")
-	w.text(d.T("identity_title"))
+	w.raw(t.identityTitle)
 	w.raw("</h2>\n<dl><dt>")
-	w.text(d.T("reg_code"))
+	w.raw(t.regCode)
 	w.raw(`</dt><dd class="code">`)
 	w.text(l.Code)
 	w.raw("</dd>\n<dt>")
-	w.text(d.T("address"))
+	w.raw(t.address)
 	w.raw(`</dt><dd>`)
 	w.text(d.District(l))
 	w.raw(" ")
@@ -483,7 +492,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	w.raw("</dd>\n")
 	if l.Building != "" {
 		w.raw(`<dt>`)
-		w.text(d.T("building"))
+		w.raw(t.building)
 		w.raw(`</dt><dd>`)
 		w.text(l.Building)
 		w.raw(`</dd>`)
@@ -491,19 +500,19 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 	w.raw("\n")
 	if l.LiftNo != "" {
 		w.raw(`<dt>`)
-		w.text(d.T("lift_no"))
+		w.raw(t.liftNo)
 		w.raw(`</dt><dd>`)
 		w.text(l.LiftNo)
 		w.raw(`</dd>`)
 	}
 	w.raw("\n<dt>")
-	w.text(d.T("use_unit"))
+	w.raw(t.useUnit)
 	w.raw(`</dt><dd>`)
 	w.text(l.UseUnit)
 	w.raw("</dd>\n")
 	if l.UseUnitPhone != "" {
 		w.raw(`<dt>`)
-		w.text(d.T("use_unit_phone"))
+		w.raw(t.useUnitPhone)
 		w.raw(`</dt><dd><a href="`)
 		w.tel(l.UseUnitPhone)
 		w.raw(`">`)
@@ -511,7 +520,7 @@ func (p *Pages) writeLiftMiddle(w *pageWriter, d *liftView) liftCuts {
 		w.raw(`</a></dd>`)
 	}
 	w.raw("</dl>\n<p>")
-	w.text(d.T("identity_hint"))
+	w.raw(t.identityHint)
 	w.raw("</p>\n</section>\n")
 	return cut
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"html/template"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -223,5 +224,34 @@ func FuzzEscapersMatchHTMLTemplate(f *testing.F) {
 func TestCacheEntryOverheadCoversTheEntry(t *testing.T) {
 	if n := unsafe.Sizeof(cacheEntry{}); n > 224 {
 		t.Errorf("a cache entry is %d bytes; entryOverhead counts 224 for it", n)
+	}
+}
+
+// TestDatesAreTheLayoutsDates holds the hand-written dates to what
+// time's layouts write, across years, months, days, hours and the
+// UTC+8 day boundary.
+func TestDatesAreTheLayoutsDates(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	instants := []time.Time{
+		time.Date(2026, 11, 29, 15, 59, 0, 0, time.UTC), // 23:59 in Shanghai
+		time.Date(2026, 11, 29, 16, 0, 0, 0, time.UTC),  // the next day there
+		time.Date(999, 12, 31, 16, 0, 0, 0, time.UTC),   // year 1000 there
+		time.Date(9999, 12, 31, 16, 0, 0, 0, time.UTC),  // year 10000 there
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	}
+	for range 5000 {
+		instants = append(instants, time.Unix(r.Int64N(400*365*86400)-100*365*86400, 0))
+	}
+	for _, in := range instants {
+		sh := in.In(shanghai)
+		for lang, layouts := range map[string][2]string{langZH: {"2006年1月2日", "2006年1月2日 15:04"}, langEN: {"2 Jan 2006", "2 Jan 2006 15:04"}} {
+			if got, want := formatDate(lang, in), sh.Format(layouts[0]); got != want {
+				t.Fatalf("%s date of %v: %q, want %q", lang, in, got, want)
+			}
+			if got, want := formatDateTime(lang, in), sh.Format(layouts[1]); got != want {
+				t.Fatalf("%s date and time of %v: %q, want %q", lang, in, got, want)
+			}
+		}
 	}
 }
