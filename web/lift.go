@@ -213,6 +213,7 @@ type pageScratch struct {
 	enc     fixedEncoder
 	lv      liftView
 	head, b []byte
+	runs    []int32
 	e       cacheEntry
 }
 
@@ -227,7 +228,7 @@ func (p *Pages) renderInto(s *pageScratch, v variant, lift *view.Lift, firm *vie
 		return err
 	}
 	w := &s.w
-	w.b = w.b[:0]
+	w.reset()
 	p.fillLiftView(&s.lv, v, lift, firm, hb, now)
 	cut := p.writeLiftMiddle(w, &s.lv)
 	// The firm's run goes on to the heartbeat time when there is one: up
@@ -236,8 +237,10 @@ func (p *Pages) renderInto(s *pageScratch, v variant, lift *view.Lift, firm *vie
 	if cut.hb >= 0 {
 		own = cut.hb
 	}
-	s.head = s.enc.appendPiece(s.head[:0], w.b[:cut.shared])
-	s.b = s.enc.appendPiece(s.b[:0], w.b[own:])
+	s.runs = w.runsIn(s.runs, 0, cut.shared)
+	s.head = s.enc.appendShaped(s.head[:0], w.b[:cut.shared], s.runs, &p.shapes)
+	s.runs = w.runsIn(s.runs, own, len(w.b))
+	s.b = s.enc.appendShaped(s.b[:0], w.b[own:], s.runs, &p.shapes)
 	s.e = cacheEntry{lift: lift, firm: firm, state: state, lang: v.lang, frame: fr,
 		head:   piece{deflate: s.head, crc: crc32.ChecksumIEEE(w.b[:cut.shared]), size: uint32(cut.shared)},
 		shared: [2]*piece{p.shared.get(w.b[cut.shared:cut.sharedEnd]), p.shared.get(w.b[cut.sharedEnd:own])},

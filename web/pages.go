@@ -71,6 +71,7 @@ type Pages struct {
 	frames frames
 	hbs    hbPieces
 	shared sharedPieces
+	shapes shapes
 
 	staticMu sync.RWMutex
 	statics  map[string]*liftStatic // per variant key (render_lift.go)

@@ -21,11 +21,46 @@ import (
 // appear in (text, RCDATA and quoted attributes share one table; URLs are
 // normalised first), so the output is the template's, not merely safe.
 
-// pageWriter appends HTML to a byte slice.
-type pageWriter struct{ b []byte }
+// pageWriter appends HTML to a byte slice, and marks where the constant
+// runs are, for the shaped encoder (splice_shape.go).
+type pageWriter struct {
+	b    []byte
+	runs []int32 // [start, end) of each run of raw text; adjacent runs are one
+}
 
-// raw appends trusted markup (constants of this file).
-func (w *pageWriter) raw(s string) { w.b = append(w.b, s...) }
+func (w *pageWriter) reset() { w.b, w.runs = w.b[:0], w.runs[:0] }
+
+// raw appends trusted markup and words: constants of this file, the
+// variant's word table and statics, never a value.
+func (w *pageWriter) raw(s string) {
+	start := len(w.b)
+	w.b = append(w.b, s...)
+	w.constant(start)
+}
+
+// constant marks w.b[start:] as a constant run.
+func (w *pageWriter) constant(start int) {
+	if start == len(w.b) {
+		return
+	}
+	if n := len(w.runs); n > 0 && w.runs[n-1] == int32(start) {
+		w.runs[n-1] = int32(len(w.b))
+		return
+	}
+	w.runs = append(w.runs, int32(start), int32(len(w.b)))
+}
+
+// runsIn returns the runs within [lo, hi), relative to lo, in buf.
+func (w *pageWriter) runsIn(buf []int32, lo, hi int) []int32 {
+	buf = buf[:0]
+	for k := 0; k < len(w.runs); k += 2 {
+		s, e := max(int(w.runs[k]), lo), min(int(w.runs[k+1]), hi)
+		if s < e {
+			buf = append(buf, int32(s-lo), int32(e-lo))
+		}
+	}
+	return buf
+}
 
 // Dates, times and numbers are appended as they are: digits, spaces,
 // ".:-", month names and 年月日 need no escaping.
@@ -36,16 +71,19 @@ func (w *pageWriter) raw(s string) { w.b = append(w.b, s...) }
 // allocating.
 func (w *pageWriter) textf(format string, args ...any) {
 	for {
+		start := len(w.b)
 		i := strings.IndexByte(format, '%')
 		if i < 0 || i+1 == len(format) {
 			w.text(format)
+			w.constant(start) // a message's words, escaped alike every time
 			return
 		}
 		w.text(format[:i])
+		w.constant(start)
 		verb := format[i+1]
 		format = format[i+2:]
 		if verb == '%' {
-			w.b = append(w.b, '%')
+			w.raw("%")
 			continue
 		}
 		if len(args) == 0 {

@@ -39,7 +39,7 @@ var flatePool = sync.Pool{New: func() any {
 // deflatePiece compresses text at the best level; final marks the last
 // piece of a member. It compresses what is shared and compressed once: a
 // variant's prefix and suffix, and the heartbeat strings; a lift's own part
-// is compressed on a miss with fixed codes (fixedEncoder.appendPiece),
+// is compressed on a miss with fixed codes (fixedEncoder.appendShaped),
 // several times cheaper.
 func deflatePiece(text []byte, final bool) piece {
 	var b bytes.Buffer
@@ -73,7 +73,7 @@ func trailer(pieces ...piece) [8]byte {
 // (zlib's crc32_combine); zeroOps[k] is the map for 2^k zero bytes, built
 // once, so a combine costs one 32×32 bit-matrix product per set bit of n.
 func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
-	for k := 0; len2 > 0; k, len2 = k+1, len2>>1 {
+	for k := 0; len2 > 0 && crc1 != 0; k, len2 = k+1, len2>>1 { // zero stays zero
 		if len2&1 != 0 {
 			crc1 = gf2Times(&zeroOps[k], crc1)
 		}
@@ -99,12 +99,13 @@ var zeroOps = func() (ops [64][32]uint32) {
 	return ops
 }()
 
+// gf2Times multiplies vec by mat. Without a branch on each bit: a CRC's
+// bits are random, so a branch would be mispredicted half the time, and
+// the trailer of every first visit combines about seven times.
 func gf2Times(mat *[32]uint32, vec uint32) uint32 {
 	var sum uint32
-	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
-		if vec&1 != 0 {
-			sum ^= mat[i]
-		}
+	for i := range mat {
+		sum ^= mat[i] & -(vec >> i & 1)
 	}
 	return sum
 }

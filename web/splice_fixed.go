@@ -11,9 +11,10 @@ import (
 // four to eight times as long as writing the piece, BenchmarkPieceEncoders).
 // A piece is a few KB, so it is written as one block with the fixed
 // Huffman codes of RFC 1951 §3.2.6 instead: no table to build or send,
-// LZ77 matches found greedily within the piece. It costs some ratio (a
-// Chinese byte takes 9 bits; see BenchmarkPieceEncoders for sizes) for a
-// miss several times cheaper. The variant's prefix and suffix are still
+// LZ77 matches found greedily within the piece (and, for the writer's
+// constants, found once per shape: splice_shape.go). It costs some ratio
+// (a Chinese byte takes 9 bits; see BenchmarkPieceEncoders for sizes) for
+// a miss several times cheaper. The variant's prefix and suffix are still
 // compressed once at the best level.
 
 // fixedEncoder holds the match table, reused with its pooled scratch (pageScratch).
@@ -35,16 +36,6 @@ const (
 	maxDistance   = 32768
 )
 
-// appendPiece appends to dst text compressed with fixed codes as a
-// non-final piece that ends on a byte boundary, like deflatePiece(text,
-// false). A miss compresses its lift's own text so (renderInto, with the
-// encoder of its pooled scratch).
-func (e *fixedEncoder) appendPiece(dst, text []byte) []byte {
-	e.out = dst
-	e.encode(text)
-	return e.out
-}
-
 // bits writes the n low bits of v (n ≤ 32, so acc never overflows: it
 // holds fewer than 32 bits between calls).
 func (e *fixedEncoder) bits(v uint32, n uint) {
@@ -57,15 +48,9 @@ func (e *fixedEncoder) bits(v uint32, n uint) {
 	}
 }
 
-func (e *fixedEncoder) encode(src []byte) {
-	e.acc, e.n = 0, 0
-	if len(src) > 0 {
-		e.bits(1<<1, 3) // BFINAL 0, BTYPE 01 (fixed Huffman codes)
-		e.tokens(src)
-		e.bits(fixedLit[256].code, uint(fixedLit[256].len)) // end of block
-	}
-	// A sync flush: an empty stored block, which starts on the next byte
-	// boundary, so the piece ends on one.
+// syncFlush ends a piece with an empty stored block, which starts on the
+// next byte boundary, so the piece ends on one.
+func (e *fixedEncoder) syncFlush() {
 	e.bits(0, 3)
 	for ; e.n > 0; e.n -= min(8, e.n) {
 		e.out = append(e.out, byte(e.acc))
@@ -75,16 +60,23 @@ func (e *fixedEncoder) encode(src []byte) {
 	e.out = append(e.out, 0, 0, 0xff, 0xff)
 }
 
-func (e *fixedEncoder) tokens(src []byte) {
-	n := len(src)
+// reserve makes room in the table for a text of n bytes: it returns the
+// base its positions are stored from, past every older entry's reach.
+func (e *fixedEncoder) reserve(n int) int {
 	if int64(e.base)+int64(n)+maxDistance+1 >= 1<<31-1 || n >= 1<<30 {
 		clear(e.table[:])
 		e.base = 0
 	}
 	base := int(e.base) + maxDistance + 1 // every older entry is now farther than maxDistance
 	e.base = int32(base + n)
-	i, lit := 0, 0 // lit: start of the literals not yet written
-	for i+minMatch <= n {
+	return base
+}
+
+// lz writes src[from:to] as literals and matches to earlier text of src
+// whose positions the table holds (stored from base).
+func (e *fixedEncoder) lz(src []byte, from, to, base int) {
+	i, lit := from, from // lit: start of the literals not yet written
+	for i+minMatch <= to {
 		cur := binary.LittleEndian.Uint32(src[i:])
 		h := fixedHash(cur)
 		cand := int(e.table[h]) - base
@@ -93,18 +85,18 @@ func (e *fixedEncoder) tokens(src []byte) {
 			i++
 			continue
 		}
-		length := minMatch + matchLen(src[cand+minMatch:], src[i+minMatch:min(n, i+maxMatch)])
+		length := minMatch + matchLen(src[cand+minMatch:], src[i+minMatch:min(to, i+maxMatch)])
 		e.literals(src[lit:i])
 		e.match(length, i-cand)
 		// Remember two positions at the end of the match too (all of
 		// them compress a little better and cost a third more time).
 		end := i + length
-		for j := max(i+1, end-2); j < end && j+minMatch <= n; j++ {
+		for j := max(i+1, end-2); j < end && j+minMatch <= to; j++ {
 			e.table[fixedHash(binary.LittleEndian.Uint32(src[j:]))] = int32(base + j)
 		}
 		i, lit = end, end
 	}
-	e.literals(src[lit:])
+	e.literals(src[lit:to])
 }
 
 func fixedHash(u uint32) uint32 { return (u * 0x1e35a7bd) >> (32 - fixedHashBits) }

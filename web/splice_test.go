@@ -115,9 +115,17 @@ func FuzzFixedPiece(f *testing.F) {
 	})
 }
 
-// fixedPiece is a piece compressed with fixed codes, as a miss compresses
-// its lift's own text.
+// fixedPiece is text compressed with fixed codes and a full match search,
+// what a miss did before shapes (splice_shape.go): the encoder's own test,
+// and the yardstick of a shaped piece's size.
 func fixedPiece(text []byte) piece {
 	var e fixedEncoder
-	return piece{deflate: bytes.Clone(e.appendPiece(nil, text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+	e.out = nil
+	if len(text) > 0 {
+		e.bits(1<<1, 3) // BFINAL 0, BTYPE 01 (fixed Huffman codes)
+		e.lz(text, 0, len(text), e.reserve(len(text)))
+		e.bits(fixedLit[256].code, uint(fixedLit[256].len))
+	}
+	e.syncFlush()
+	return piece{deflate: bytes.Clone(e.out), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
 }
