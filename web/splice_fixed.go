@@ -134,12 +134,14 @@ func (e *fixedEncoder) literals(lits []byte) {
 }
 
 func (e *fixedEncoder) match(length, dist int) {
-	ls := lengthSym[length]
-	c := fixedLit[257+int(ls)]
+	c := lengthCodes[length]
 	e.bits(c.code, uint(c.len))
-	if x := lengthExtra[ls]; x > 0 {
-		e.bits(uint32(length-int(lengthBase[ls])), uint(x))
-	}
+	e.distance(dist)
+}
+
+// distance writes a match's distance: its code and extra bits, at most
+// 5 + 13 bits, in one write.
+func (e *fixedEncoder) distance(dist int) {
 	d := uint32(dist - 1)
 	var ds uint32
 	if d < 4 {
@@ -148,10 +150,7 @@ func (e *fixedEncoder) match(length, dist int) {
 		l := uint32(bits.Len32(d))
 		ds = 2*(l-1) + (d>>(l-2))&1
 	}
-	e.bits(uint32(bits.Reverse8(uint8(ds))>>3), 5)
-	if x := distExtra[ds]; x > 0 {
-		e.bits(uint32(dist-int(distBase[ds])), uint(x))
-	}
+	e.bits(uint32(bits.Reverse8(uint8(ds))>>3)|uint32(dist-int(distBase[ds]))<<5, 5+uint(distExtra[ds]))
 }
 
 // huffCode is a Huffman code, bit-reversed for the LSB-first writer.
@@ -178,6 +177,17 @@ var (
 			}
 		}
 		t[maxMatch] = 28 // 258 has its own code, not 227+31
+		return t
+	}()
+
+	// lengthCodes holds each match length's code and extra bits, as one
+	// write (at most 8 + 5 bits).
+	lengthCodes = func() (t [maxMatch + 1]huffCode) {
+		for length := minMatch - 1; length <= maxMatch; length++ {
+			ls := lengthSym[length]
+			c := fixedLit[257+int(ls)]
+			t[length] = huffCode{code: c.code | uint32(length-int(lengthBase[ls]))<<c.len, len: c.len + lengthExtra[ls]}
+		}
 		return t
 	}()
 

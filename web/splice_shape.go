@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -19,19 +18,22 @@ import (
 // So the writer marks the constant runs it writes (pageWriter.raw), and a
 // piece is encoded against its *shape*: the sequence of its constant runs.
 // The first page of a shape finds the matches among its constant runs
-// once and keeps them, with the runs' literal bytes already in fixed
-// Huffman bits; every later page of that shape writes those bits, writes
-// each match with its distance worked out from where the two runs fell in
-// this page (the values between them differ in length), and writes its
-// values as literals. No match search runs, and what a shared piece would
-// lose at its edges is kept: the matches reach back across the values.
+// once and keeps them: a run's literals and its matches within itself as
+// fixed-Huffman bits, ready to copy; a match from one run to an earlier
+// one as its length and source. Every later page of that shape copies the
+// bits, writes each match between runs with its distance worked out from
+// where the two runs fell in this page (the values between them differ in
+// length), and matches its values only to earlier values (a phone number
+// in a link and in its text, dates of one year). No search runs over the
+// constants, and what a shared piece would lose at its edges is kept: the
+// matches reach back across the values.
 //
-// Values are matched only to earlier values (a phone number in a link and
-// in its text, dates of one year), so a piece is a little larger than a
-// full search makes it; the sizes are in TestShapedPiecesStayClose. A shape is found by a hash of its runs and
-// checked byte for byte, so a wrong match cannot be written; the shapes of
-// a city's pages number in the hundreds (variant × which blocks show ×
-// which words), and the table stops growing at maxShapes.
+// A piece is a little larger than a full search makes it (sizes in
+// TestShapedPiecesStayClose). A shape is found by a key made from its
+// runs and checked byte for byte, so a wrong match cannot be written; the
+// shapes of a city's pages number in the tens to hundreds (variant ×
+// which blocks show × which words), and the table stops growing at
+// maxShapes.
 
 // shape is what the pages of one sequence of constant runs share.
 type shape struct {
@@ -42,23 +44,24 @@ type shape struct {
 	words  []uint32
 }
 
-// shapeOp writes part of a run: a match (length > 0) from srcOff in run
-// srcRun to dstOff in its own run, or literals words[w0:w1] (nbits bits,
-// the last word partly filled).
+// shapeOp writes part of a run: bits words[w0:w1] (nbits of them, the
+// last word partly filled: literals, and matches within the run, whose
+// distance is fixed), then, when length > 0, a match from srcOff in an
+// earlier run srcRun to dstOff in its own run, whose distance depends on
+// the values between them.
 type shapeOp struct {
-	length, srcRun, srcOff, dstOff int32
 	w0, w1, nbits                  int32
+	length, srcRun, srcOff, dstOff int32
+	lenCode                        huffCode
 }
 
 const maxShapes = 4096
 
-// shapes holds the shapes seen, keyed by the hash of their runs.
+// shapes holds the shapes seen, by key (get).
 type shapes struct {
-	m sync.Map // uint64 → *shape
+	m sync.Map // key → []*shape
 	n atomic.Int32
 }
-
-var shapeSeed = maphash.MakeSeed()
 
 // appendShaped appends text compressed with fixed codes as a non-final
 // piece that ends on a byte boundary, like deflatePiece(text, false);
@@ -81,8 +84,10 @@ func (e *fixedEncoder) shaped(text []byte, runs []int32, s *shape) {
 		start := runs[2*k]
 		e.lz(text, int(prev), int(start), base) // the values before the run, matched to earlier values
 		for _, op := range s.ops[s.first[k]:s.first[k+1]] {
-			if op.length == 0 {
+			if op.w1 > op.w0 {
 				e.bitString(s.words[op.w0:op.w1], op.nbits)
+			}
+			if op.length == 0 {
 				continue
 			}
 			dst := start + op.dstOff
@@ -91,7 +96,8 @@ func (e *fixedEncoder) shaped(text []byte, runs []int32, s *shape) {
 				e.literals(text[dst : dst+op.length])
 				continue
 			}
-			e.match(int(op.length), int(dist))
+			e.bits(op.lenCode.code, uint(op.lenCode.len))
+			e.distance(int(dist))
 		}
 		prev = runs[2*k+1]
 	}
@@ -113,28 +119,39 @@ func (e *fixedEncoder) bitString(words []uint32, nbits int32) {
 	e.bits(words[last], uint(nbits-32*int32(last)))
 }
 
-// get returns the shape of text's runs, found once per shape.
+// get returns the shape of text's runs, found once per shape. The key
+// mixes each run's length and its first and last eight bytes, which is
+// cheap and tells most shapes apart; shapes whose keys collide share a
+// list, and fits tells them apart byte for byte.
 func (ss *shapes) get(text []byte, runs []int32) *shape {
-	var h maphash.Hash
-	h.SetSeed(shapeSeed)
-	var n [4]byte
+	key := uint64(len(runs))
 	for k := 0; k < len(runs); k += 2 {
-		binary.LittleEndian.PutUint32(n[:], uint32(runs[k+1]-runs[k]))
-		h.Write(n[:])
-		h.Write(text[runs[k]:runs[k+1]])
-	}
-	key := h.Sum64()
-	if v, ok := ss.m.Load(key); ok {
-		if s := v.(*shape); s.fits(text, runs) {
-			return s
+		r := text[runs[k]:runs[k+1]]
+		key = (key ^ uint64(len(r))) * 0x100000001b3
+		if len(r) >= 8 {
+			key = (key ^ binary.LittleEndian.Uint64(r)) * 0x100000001b3
+			key = (key ^ binary.LittleEndian.Uint64(r[len(r)-8:])) * 0x100000001b3
+			continue
 		}
-		return buildShape(text, runs) // another shape with the same hash: not kept
+		for _, c := range r {
+			key = (key ^ uint64(c)) * 0x100000001b3
+		}
+	}
+	var list []*shape
+	if v, ok := ss.m.Load(key); ok {
+		list = v.([]*shape)
+		for _, s := range list {
+			if s.fits(text, runs) {
+				return s
+			}
+		}
 	}
 	s := buildShape(text, runs)
 	if ss.n.Load() < maxShapes {
-		if _, loaded := ss.m.LoadOrStore(key, s); !loaded {
-			ss.n.Add(1)
-		}
+		// A list is never changed, only replaced: two builders racing may
+		// drop one shape, which is found again on its next page.
+		ss.m.Store(key, append(list[:len(list):len(list)], s))
+		ss.n.Add(1)
 	}
 	return s
 }
@@ -156,8 +173,8 @@ func (s *shape) fits(text []byte, runs []int32) bool {
 }
 
 // buildShape finds the matches among text's constant runs, greedily as
-// fixedEncoder.tokens does, with both ends of every match inside a run,
-// and encodes the runs' literals.
+// fixedEncoder.lz does, with both ends of every match inside a run, and
+// writes each run's literals and its matches within itself as bits.
 func buildShape(text []byte, runs []int32) *shape {
 	nr := len(runs) / 2
 	s := &shape{lens: make([]int32, nr), first: make([]int32, nr+1)}
@@ -165,31 +182,25 @@ func buildShape(text []byte, runs []int32) *shape {
 	runOf := func(pos int32) int {
 		return sort.Search(nr, func(k int) bool { return runs[2*k+1] > pos })
 	}
-	lits := func(k int, from, to int32) {
-		if from == to {
-			return
+	var be fixedEncoder // the bits of the op being built
+	// flush ends an op: the bits so far, then the match m (length 0: none).
+	flush := func(m shapeOp) {
+		m.nbits = int32(8*len(be.out)) + int32(be.n)
+		for ; be.n > 0; be.n -= min(8, be.n) { // to whole bytes; nbits says which bits count
+			be.out = append(be.out, byte(be.acc))
+			be.acc >>= 8
 		}
-		w0 := int32(len(s.words))
-		var acc uint64
-		var n uint
-		for _, c := range text[from:to] {
-			code := fixedLit[c]
-			acc |= uint64(code.code) << n
-			n += uint(code.len)
-			if n >= 32 {
-				s.words = append(s.words, uint32(acc))
-				acc >>= 32
-				n -= 32
-			}
+		m.w0 = int32(len(s.words))
+		for b := be.out; len(b) > 0; b = b[min(4, len(b)):] {
+			var w [4]byte
+			copy(w[:], b)
+			s.words = append(s.words, binary.LittleEndian.Uint32(w[:]))
 		}
-		if n > 0 {
-			s.words = append(s.words, uint32(acc))
+		m.w1 = int32(len(s.words))
+		if m.w1 > m.w0 || m.length > 0 {
+			s.ops = append(s.ops, m)
 		}
-		full := int32(len(s.words)) - w0
-		if n > 0 {
-			full--
-		}
-		s.ops = append(s.ops, shapeOp{w0: w0, w1: int32(len(s.words)), nbits: 32*full + int32(n)})
+		be.out, be.acc, be.n = be.out[:0], 0, 0
 	}
 	for k := range nr {
 		start, end := runs[2*k], runs[2*k+1]
@@ -208,15 +219,20 @@ func buildShape(text []byte, runs []int32) *shape {
 			}
 			src := runOf(cand)
 			length := int32(minMatch + matchLen(text[cand+minMatch:runs[2*src+1]], text[i+minMatch:min(end, i+maxMatch)]))
-			lits(k, lit, i)
-			s.ops = append(s.ops, shapeOp{length: length, srcRun: int32(src), srcOff: cand - runs[2*src], dstOff: i - start})
+			be.literals(text[lit:i])
+			if src == k {
+				be.match(int(length), int(i-cand))
+			} else {
+				flush(shapeOp{length: length, srcRun: int32(src), srcOff: cand - runs[2*src], dstOff: i - start, lenCode: lengthCodes[length]})
+			}
 			stop := i + length
 			for j := max(i+1, stop-2); j < stop && j+minMatch <= end; j++ {
 				table[fixedHash(binary.LittleEndian.Uint32(text[j:]))] = j + 1
 			}
 			i, lit = stop, stop
 		}
-		lits(k, lit, end)
+		be.literals(text[lit:end])
+		flush(shapeOp{})
 	}
 	s.first[nr] = int32(len(s.ops))
 	return s

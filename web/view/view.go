@@ -222,13 +222,92 @@ type View struct {
 	lifts      map[string]*Lift
 	firms      map[string]*Firm
 	heartbeats map[string]time.Time
-	byRank     []*Firm // scored firms by rank, then unscored by name
+	byRank     []*Firm           // scored firms by rank, then unscored by name
+	strs       map[string]string // the lifts' shared strings, one copy each (pack)
 	loaded     bool
 }
 
 // New returns an empty view.
 func New() *View {
-	return &View{lifts: map[string]*Lift{}, firms: map[string]*Firm{}, heartbeats: map[string]time.Time{}}
+	return &View{lifts: map[string]*Lift{}, firms: map[string]*Firm{}, heartbeats: map[string]time.Time{}, strs: map[string]string{}}
+}
+
+// A first visit to a lift's page reads its snapshot from a heap of
+// hundreds of megabytes, at random: every separately allocated string or
+// struct it reads is a cache miss, and a database row scanned field by
+// field allocates each of them apart (about twenty objects a lift). So a
+// snapshot is packed when it enters the view: the lift, its last visit
+// and its last inspection in one allocation, its own strings in another,
+// and the strings many lifts share (category, district, status, firm,
+// visit kind, result) interned, one copy each.
+
+// liftBlock is a lift with its last visit and inspection beside it.
+type liftBlock struct {
+	l     Lift
+	m     Maintenance
+	in    Inspection
+	techs [2]string // a visit's technicians, when they are one or two
+}
+
+// pack returns a copy of l laid out in two allocations.
+func pack(l *Lift) *Lift {
+	b := &liftBlock{l: *l}
+	n := &b.l
+	own := []*string{&n.Code, &n.Address, &n.Building, &n.LiftNo, &n.UseUnit, &n.UseUnitPhone}
+	if l.LastMaint != nil {
+		b.m = *l.LastMaint
+		n.LastMaint = &b.m
+		// The names are re-pointed below, so the slice is the block's own.
+		switch k := len(b.m.Technicians); {
+		case k > len(b.techs):
+			b.m.Technicians = append([]string(nil), b.m.Technicians...)
+		case k > 0:
+			copy(b.techs[:], b.m.Technicians)
+			b.m.Technicians = b.techs[:k:k]
+		}
+		for i := range b.m.Technicians {
+			own = append(own, &b.m.Technicians[i])
+		}
+	}
+	if l.LastInspection != nil {
+		b.in = *l.LastInspection
+		n.LastInspection = &b.in
+	}
+	size := 0
+	for _, f := range own {
+		size += len(*f)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, f := range own {
+		sb.WriteString(*f)
+	}
+	all, at := sb.String(), 0
+	for _, f := range own {
+		*f, at = all[at:at+len(*f)], at+len(*f)
+	}
+	return n
+}
+
+// maxInterned bounds the shared strings; past it a string is kept as it is.
+const maxInterned = 1 << 16
+
+// intern points l's shared strings at one copy each (v.mu held).
+func (l *Lift) intern(strs map[string]string) {
+	fields := []*string{&l.Category, &l.DistrictCode, &l.DistrictZH, &l.DistrictEN, &l.FirmUSCC, &l.RegStatus}
+	if l.LastMaint != nil {
+		fields = append(fields, &l.LastMaint.Kind)
+	}
+	if l.LastInspection != nil {
+		fields = append(fields, &l.LastInspection.Result)
+	}
+	for _, f := range fields {
+		if s, ok := strs[*f]; ok {
+			*f = s
+		} else if len(strs) < maxInterned {
+			strs[*f] = *f
+		}
+	}
 }
 
 // Lift returns the lift, its firm (nil when none) and its last heartbeat.
@@ -279,9 +358,14 @@ func (v *View) Counts() (lifts, firms int) {
 // ReplaceLifts installs new snapshots. missing lists codes that were asked
 // for but no longer exist (deleted), which are dropped.
 func (v *View) ReplaceLifts(ls []*Lift, heartbeats map[string]time.Time, missing []string) {
+	packed := make([]*Lift, len(ls))
+	for i, l := range ls {
+		packed[i] = pack(l)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, l := range ls {
+	for _, l := range packed {
+		l.intern(v.strs)
 		v.lifts[l.Code] = l
 		if hb, ok := heartbeats[l.Code]; ok {
 			v.heartbeats[l.Code] = hb

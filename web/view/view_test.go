@@ -1,8 +1,11 @@
 package view
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestLiveState(t *testing.T) {
@@ -150,5 +153,80 @@ func TestRanksAreAmongAllFirmsAfterAOneFirmReload(t *testing.T) {
 	}
 	if f, _ := v.Firm("U4"); f.Score != nil {
 		t.Error("an unscored firm got a score")
+	}
+}
+
+// TestPackedLiftsKeepEveryField: a snapshot packed into the view reads as
+// the one given, in every shape of its visit and inspection; the given
+// one is not changed; its own strings lie in one allocation and the
+// shared ones are one copy for every lift.
+func TestPackedLiftsKeepEveryField(t *testing.T) {
+	at := time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)
+	base := Lift{Code: "31103101152020010001", Category: "3110", DistrictCode: "310115", DistrictZH: "浦东新区", DistrictEN: "Pudong",
+		Address: "世纪大道 100 号", Building: "1 号楼", LiftNo: "A 梯", UseUnit: "上海浦东示范物业管理有限公司", UseUnitPhone: "021-66660000",
+		FirmUSCC: "91310000MA1FL0000X", IoT: true, RegStatus: "in_use", HasLive: true, Mode: 1, ModeSince: at,
+		Faults: []Fault{{Code: 3, RaisedAt: at}}, LastRoutineAt: at}
+	for _, tc := range []struct {
+		name  string
+		maint *Maintenance
+		insp  *Inspection
+	}{
+		{"no visit, no inspection", nil, nil},
+		{"a visit without names", &Maintenance{StartedAt: at, Kind: "half_monthly"}, &Inspection{On: at, Result: "pass", NextDue: at}},
+		{"a visit with an empty list", &Maintenance{StartedAt: at, Kind: "repair", Technicians: []string{}}, nil},
+		{"one technician", &Maintenance{StartedAt: at, Kind: "repair", Technicians: []string{"张*"}}, nil},
+		{"two technicians", &Maintenance{StartedAt: at, Kind: "quarterly", Technicians: []string{"张*", "李*"}}, &Inspection{On: at, Result: "fail"}},
+		{"three technicians", &Maintenance{StartedAt: at, Kind: "annual", Technicians: []string{"张*", "李*", "王*"}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			give := func() *Lift {
+				l := base
+				l.Code = strings.Clone(base.Code)
+				l.DistrictZH = strings.Clone(base.DistrictZH) // another copy of a shared string
+				if tc.maint != nil {
+					m := *tc.maint
+					if m.Technicians != nil {
+						m.Technicians = append([]string{}, m.Technicians...)
+					}
+					l.LastMaint = &m
+				}
+				if tc.insp != nil {
+					in := *tc.insp
+					l.LastInspection = &in
+				}
+				return &l
+			}
+			given, want := give(), give()
+			v := New()
+			other := base
+			other.Code = "31103101152020010002"
+			v.ReplaceLifts([]*Lift{&other}, nil, nil)
+			v.ReplaceLifts([]*Lift{given}, nil, nil)
+			got, _, _, ok := v.Lift(want.Code)
+			if !ok {
+				t.Fatal("the lift is not in the view")
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("packed lift\n got %+v\nwant %+v", got, want)
+			}
+			if !reflect.DeepEqual(given, want) {
+				t.Errorf("the given lift was changed: %+v", given)
+			}
+			// Its own strings, in order, in one allocation.
+			own := []string{got.Code, got.Address, got.Building, got.LiftNo, got.UseUnit, got.UseUnitPhone}
+			if got.LastMaint != nil {
+				own = append(own, got.LastMaint.Technicians...)
+			}
+			next := unsafe.StringData(got.Code)
+			for _, s := range own {
+				if s != "" && unsafe.StringData(s) != next {
+					t.Errorf("%q is not where the lift's strings continue", s)
+				}
+				next = (*byte)(unsafe.Add(unsafe.Pointer(next), len(s)))
+			}
+			if unsafe.StringData(got.DistrictZH) != unsafe.StringData(other.DistrictZH) {
+				t.Error("the district name is not shared with the lift packed before")
+			}
+		})
 	}
 }
