@@ -218,18 +218,26 @@ func MaskName(name string) string {
 // View holds the snapshots. Reads take a read lock and return pointers to
 // immutable snapshots; writers swap whole snapshots.
 type View struct {
-	mu         sync.RWMutex
-	lifts      map[string]*Lift
-	firms      map[string]*Firm
-	heartbeats map[string]time.Time
-	byRank     []*Firm           // scored firms by rank, then unscored by name
-	strs       map[string]string // the lifts' shared strings, one copy each (pack)
-	loaded     bool
+	mu     sync.RWMutex
+	lifts  map[string]liftSlot // by registration code
+	firms  map[string]*Firm
+	byRank []*Firm           // scored firms by rank, then unscored by name
+	strs   map[string]string // the lifts' shared strings, one copy each (pack)
+	loaded bool
 }
 
 // New returns an empty view.
 func New() *View {
-	return &View{lifts: map[string]*Lift{}, firms: map[string]*Firm{}, heartbeats: map[string]time.Time{}, strs: map[string]string{}}
+	return &View{lifts: map[string]liftSlot{}, firms: map[string]*Firm{}, strs: map[string]string{}}
+}
+
+// liftSlot is a lift's snapshot and its last heartbeat, which changes
+// without a new snapshot (SetHeartbeats). They share the map's slot: every
+// request reads both, and a first visit reads them from a map of the whole
+// city at random, where a second map was a second cache miss.
+type liftSlot struct {
+	lift *Lift
+	hb   time.Time
 }
 
 // A first visit to a lift's page reads its snapshot from a heap of
@@ -314,11 +322,11 @@ func (l *Lift) intern(strs map[string]string) {
 func (v *View) Lift(code string) (*Lift, *Firm, time.Time, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	l, ok := v.lifts[code]
+	slot, ok := v.lifts[code]
 	if !ok {
 		return nil, nil, time.Time{}, false
 	}
-	return l, v.firms[l.FirmUSCC], v.heartbeats[code], true
+	return slot.lift, v.firms[slot.lift.FirmUSCC], slot.hb, true
 }
 
 // Firm returns a firm.
@@ -366,14 +374,15 @@ func (v *View) ReplaceLifts(ls []*Lift, heartbeats map[string]time.Time, missing
 	defer v.mu.Unlock()
 	for _, l := range packed {
 		l.intern(v.strs)
-		v.lifts[l.Code] = l
+		slot := v.lifts[l.Code]
+		slot.lift = l
 		if hb, ok := heartbeats[l.Code]; ok {
-			v.heartbeats[l.Code] = hb
+			slot.hb = hb
 		}
+		v.lifts[l.Code] = slot
 	}
 	for _, c := range missing {
 		delete(v.lifts, c)
-		delete(v.heartbeats, c)
 	}
 }
 
@@ -403,8 +412,9 @@ func (v *View) SetHeartbeats(hb map[string]time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for c, t := range hb {
-		if _, ok := v.lifts[c]; ok && t.After(v.heartbeats[c]) {
-			v.heartbeats[c] = t
+		if slot, ok := v.lifts[c]; ok && t.After(slot.hb) {
+			slot.hb = t
+			v.lifts[c] = slot
 		}
 	}
 }
@@ -477,7 +487,8 @@ func (v *View) SearchLifts(q string, limit int) []*Lift {
 	}
 	v.mu.RLock()
 	var out []*Lift
-	for _, l := range v.lifts {
+	for _, slot := range v.lifts {
+		l := slot.lift
 		if strings.Contains(strings.ToLower(l.Address), q) || strings.Contains(strings.ToLower(l.Building), q) ||
 			strings.Contains(strings.ToLower(l.UseUnit), q) || strings.Contains(l.DistrictZH+l.Address, q) {
 			out = append(out, l)
