@@ -72,20 +72,33 @@ func BenchmarkTemplateOnly(b *testing.B) {
 }
 
 // BenchmarkPieceEncoders compares compressing a lift's part (Chinese, all
-// sections) with the fixed-code encoder of a miss against general DEFLATE
-// writers; "bytes" is what the cache would hold.
+// sections) as a miss does (fixed codes, the constants' matches found once
+// per shape), with fixed codes and a full match search (what a miss did
+// before shapes), and with general DEFLATE writers; "bytes" is what the
+// cache would hold.
 func BenchmarkPieceEncoders(b *testing.B) {
 	p := New(Config{}, nil)
 	l, f, hb := benchLift()
 	var w pageWriter
 	p.writeLiftMiddle(&w, p.liftData(variant{lang: langZH}, l, f, hb, time.Now()))
 	mid := w.b
-	b.Run("fixed codes", func(b *testing.B) {
-		var pc piece
+	b.Run("shaped", func(b *testing.B) {
+		var e fixedEncoder
+		var ss shapes
+		runs := w.runsIn(nil, 0, len(mid))
+		var out []byte
 		for i := 0; i < b.N; i++ {
-			pc = fixedPiece(mid)
+			out = e.appendShaped(out[:0], mid, runs, &ss)
 		}
-		b.ReportMetric(float64(len(pc.deflate)), "bytes")
+		b.ReportMetric(float64(len(out)), "bytes")
+	})
+	b.Run("fixed codes, full search", func(b *testing.B) {
+		var e fixedEncoder
+		var out []byte
+		for i := 0; i < b.N; i++ {
+			out = e.appendFull(out[:0], mid)
+		}
+		b.ReportMetric(float64(len(out)), "bytes")
 	})
 	for _, level := range []int{flate.HuffmanOnly, 1, 2, 6} {
 		b.Run(fmt.Sprintf("klauspost level %d", level), func(b *testing.B) {

@@ -120,12 +120,17 @@ func FuzzFixedPiece(f *testing.F) {
 // and the yardstick of a shaped piece's size.
 func fixedPiece(text []byte) piece {
 	var e fixedEncoder
-	e.out = nil
+	return piece{deflate: bytes.Clone(e.appendFull(nil, text)), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+}
+
+// appendFull appends text compressed with a full match search.
+func (e *fixedEncoder) appendFull(dst, text []byte) []byte {
+	e.out, e.acc, e.n = dst, 0, 0
 	if len(text) > 0 {
 		e.bits(1<<1, 3) // BFINAL 0, BTYPE 01 (fixed Huffman codes)
 		e.lz(text, 0, len(text), e.reserve(len(text)))
 		e.bits(fixedLit[256].code, uint(fixedLit[256].len))
 	}
 	e.syncFlush()
-	return piece{deflate: bytes.Clone(e.out), crc: crc32.ChecksumIEEE(text), size: uint32(len(text))}
+	return e.out
 }
