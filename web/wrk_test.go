@@ -130,8 +130,9 @@ function setup(thread)
 end
 walked = 0
 local i = 0
+local start = tonumber(os.getenv("START") or "0")
 function init(args)
-  i = math.floor(n * (id or 0) / 2)
+  i = math.floor(n * (start + (id or 0) / 2)) % n
 end
 request = function()
   local c
@@ -157,9 +158,10 @@ end
 			t.Fatal(err)
 		}
 	}
-	coldDur := "" // set from the first bare row
+	coldDur := ""   // set from the first bare row
+	walkFrom := 0.0 // where a cold row's walk starts, as a share of the codes
 	run := func(name, url string, cookie ...string) (rps float64, p99 string) {
-		d, walk := dur, strings.Contains(name, "cold")
+		d, walk := dur, strings.Contains(name, "cold") || strings.Contains(name, "round")
 		if walk {
 			d = coldDur
 		}
@@ -178,7 +180,8 @@ end
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 		cmd := exec.Command(wrk, "-t2", "-c64", "-d"+d, "--latency", "-s", script, url)
-		cmd.Env = append(os.Environ(), "CODES="+codeFile, "COOKIE="+strings.Join(cookie, ""), "WALK="+map[bool]string{true: "1"}[walk])
+		cmd.Env = append(os.Environ(), "CODES="+codeFile, "COOKIE="+strings.Join(cookie, ""), "WALK="+map[bool]string{true: "1"}[walk],
+			fmt.Sprintf("START=%g", walkFrom))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("wrk %s: %v\n%s", name, err, out)
@@ -218,7 +221,7 @@ end
 			}
 			extra += fmt.Sprintf(", %d repeated codes", repeats)
 		}
-		t.Logf("%-22s %9.0f req/s  p99 %-8s non-2xx %v%s", name, rps, p99, non2xx, extra)
+		t.Logf("%-30s %9.0f req/s  p99 %-8s non-2xx %v%s", name, rps, p99, non2xx, extra)
 		return rps, p99
 	}
 	bareRPS, _ := run("bare fiber (first)", "http://127.0.0.1:18085")
@@ -227,15 +230,67 @@ end
 	// bare handler, which a page never outruns, takes for all the codes.
 	coldDur = fmt.Sprintf("%ds", max(1, int(min(coldMax.Seconds(), float64(len(codes))/max(bareRPS, 1)))))
 	t.Logf("cold rows: %s each (%d codes at the bare rate, at most %s)", coldDur, len(codes), coldMax)
-	// One cold run per variant: each variant has its own cache keys, so
+	// One cold row per variant: each variant has its own cache keys, so
 	// a run of one leaves the others cold (a passenger's first visit in
 	// English or large text, or any visit after a restart). The variant
 	// comes in the remembering cookie, as from a passenger who chose it
 	// once (?lang= on every request would also set the cookie on every
 	// answer, which the warm row does not pay).
-	run("pages, cold zh", "http://127.0.0.1:18084", "lt_lang=zh; lt_large=0")
-	run("pages, cold en", "http://127.0.0.1:18084", "lt_lang=en; lt_large=0")
-	run("pages, cold zh large", "http://127.0.0.1:18084", "lt_lang=zh; lt_large=1")
+	//
+	// The rows come in rounds (LIFTTRUST_WRK_COLD_ROUNDS, default 3): a
+	// bare row as long as a cold row, then one cold row per variant, and a
+	// last bare row after the last round. Each cold row is set against
+	// the bare rows on either side of its round, seconds away, so that the
+	// machine's other load, which drifts over a run, weighs on both sides
+	// of the ratio alike; a variant's figure is the mean over its rounds.
+	// Before each round the pages and the doorkeeper are dropped, as by a
+	// restart, and the walk starts elsewhere in the city, so every
+	// request of every round is a first visit.
+	rounds := 3
+	if r := os.Getenv("LIFTTRUST_WRK_COLD_ROUNDS"); r != "" {
+		if _, err := fmt.Sscan(r, &rounds); err != nil || rounds < 1 {
+			t.Fatalf("LIFTTRUST_WRK_COLD_ROUNDS=%q: want a whole number ≥ 1", r)
+		}
+	}
+	variants := []struct{ name, cookie string }{
+		{"pages, cold zh", "lt_lang=zh; lt_large=0"},
+		{"pages, cold en", "lt_lang=en; lt_large=0"},
+		{"pages, cold zh large", "lt_lang=zh; lt_large=1"},
+	}
+	bares := make([]float64, rounds+1)
+	cold := make([][]float64, len(variants))
+	p99s := make([][]string, len(variants))
+	for r := range rounds + 1 {
+		walkFrom = float64(r) / float64(2*rounds)
+		bares[r], _ = run(fmt.Sprintf("bare fiber, round %d", r+1), "http://127.0.0.1:18085")
+		if r == rounds {
+			break
+		}
+		web.DropPages(pages)
+		for i, v := range variants {
+			rps, p99 := run(fmt.Sprintf("%s, round %d", v.name, r+1), "http://127.0.0.1:18084", v.cookie)
+			cold[i], p99s[i] = append(cold[i], rps), append(p99s[i], p99)
+		}
+	}
+	walkFrom = 0
+	bareCold := 0.0
+	for _, b := range bares {
+		bareCold += b / float64(len(bares))
+	}
+	t.Logf("%-30s %9.0f req/s  p99 -        mean of the %d bare rows of the cold rounds", "bare fiber (cold rounds)", bareCold, len(bares))
+	for i, v := range variants {
+		mean, shares := 0.0, make([]string, rounds)
+		worst := p99s[i][0]
+		for r, rps := range cold[i] {
+			mean += rps / float64(rounds)
+			shares[r] = fmt.Sprintf("%.1f %%", 100*rps/((bares[r]+bares[r+1])/2))
+			if d1, d2 := p99ms(p99s[i][r]), p99ms(worst); d1 > d2 {
+				worst = p99s[i][r]
+			}
+		}
+		t.Logf("%-30s %9.0f req/s  p99 %-8s mean of %d rounds, %.1f %% of bare (rounds: %s of the bare rows around each)",
+			v.name, mean, worst, rounds, 100*mean/bareCold, strings.Join(shares, ", "))
+	}
 	heap := func(when string) {
 		entries, bytes := web.CacheStats(pages)
 		var ms runtime.MemStats
@@ -291,6 +346,21 @@ end
 		}
 		t.Logf("event to page: %s", time.Since(sent).Round(time.Millisecond))
 	}
+}
+
+// p99ms reads wrk's latency ("850.00us", "6.22ms", "1.20s") in ms, or 0.
+func p99ms(s string) float64 {
+	for _, u := range []struct {
+		suffix string
+		ms     float64
+	}{{"us", 1e-3}, {"ms", 1}, {"s", 1000}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f * u.ms
+		}
+	}
+	return 0
 }
 
 // processCPU is the CPU time (user and system) this process has used.
