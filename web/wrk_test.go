@@ -239,10 +239,12 @@ end
 	//
 	// The rows come in rounds (LIFTTRUST_WRK_COLD_ROUNDS, default 3): a
 	// bare row as long as a cold row, then one cold row per variant, and a
-	// last bare row after the last round. Each cold row is set against
-	// the bare rows on either side of its round, seconds away, so that the
-	// machine's other load, which drifts over a run, weighs on both sides
-	// of the ratio alike; a variant's figure is the mean over its rounds.
+	// last bare row after the last round, so that every cold row has bare
+	// rows seconds away on either side: the machine's other load, which
+	// drifts over a run, weighs on both sides of the ratio alike. A
+	// variant's figure is its mean rate over the rounds against the mean
+	// of the bare rows; each round's share of the bare rows around it is
+	// logged beside it.
 	// Before each round the pages and the doorkeeper are dropped, as by a
 	// restart, and the walk starts elsewhere in the city, so every
 	// request of every round is a first visit.
