@@ -7,11 +7,14 @@ import (
 
 type requestIDKey struct{}
 
-// WithRequestID returns ctx carrying the id of the HTTP request it serves
-// (the X-Request-ID the server echoes), so that every log line written
-// with that context names the request.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+// IsRequestIDKey reports whether key is the context key RequestID looks
+// up. The HTTP server's request context keeps its request's id itself
+// (the X-Request-ID it echoes) and answers Value for this key, rather
+// than wrapping a context.WithValue, which would cost two allocations on
+// every request.
+func IsRequestIDKey(key any) bool {
+	_, ok := key.(requestIDKey)
+	return ok
 }
 
 // RequestID is the request id ctx carries, or "".

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"lifttrust"
 )
 
 // routeMetrics holds each route's metric series once resolved, so a
@@ -72,8 +74,10 @@ func (m *routeMetric) requests(method string, status int) prometheus.Counter {
 	return ctr
 }
 
-// requestContext is a request's context: its deadline, and its parent's
-// values (the request id). The timer behind the deadline is made only
+// requestContext is a request's context: its deadline, its request id
+// (lifttrust.RequestID), and its parent's values. The id is a field rather
+// than a context.WithValue parent, which cost two allocations on every
+// request. The timer behind the deadline is made only
 // when someone waits on Done (a query, a stream); a page served from
 // memory never does, and context.WithTimeout's timer and allocations
 // were a visible share of such a request. Once the request ends
@@ -82,6 +86,7 @@ func (m *routeMetric) requests(method string, status int) prometheus.Counter {
 type requestContext struct {
 	parent   context.Context
 	deadline time.Time
+	id       string
 
 	mu       sync.Mutex
 	inner    context.Context // WithDeadline(parent, deadline), made on first Done
@@ -89,8 +94,8 @@ type requestContext struct {
 	finished bool
 }
 
-func newRequestContext(parent context.Context, deadline time.Time) *requestContext {
-	return &requestContext{parent: parent, deadline: deadline}
+func newRequestContext(parent context.Context, id string, deadline time.Time) *requestContext {
+	return &requestContext{parent: parent, id: id, deadline: deadline}
 }
 
 func (r *requestContext) Deadline() (time.Time, bool) { return r.deadline, true }
@@ -125,6 +130,9 @@ func (r *requestContext) Err() error {
 // derived from this one find its canceller (as they would with
 // WithTimeout) rather than each starting a goroutine to watch Done.
 func (r *requestContext) Value(key any) any {
+	if r.id != "" && lifttrust.IsRequestIDKey(key) {
+		return r.id
+	}
 	r.mu.Lock()
 	inner := r.inner
 	r.mu.Unlock()

@@ -144,7 +144,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	start := time.Now()
 	id := requestID(c.Get(headerRequestID))
 	c.Set(headerRequestID, id)
-	ctx := newRequestContext(lifttrust.WithRequestID(context.Background(), id), start.Add(s.deps.RequestTimeout))
+	ctx := newRequestContext(context.Background(), id, start.Add(s.deps.RequestTimeout))
 	defer ctx.finish()
 	c.SetUserContext(ctx)
 	err := c.Next()
