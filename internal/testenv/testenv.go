@@ -367,6 +367,12 @@ max_packet_size 262144
 persistent_client_expiration 1d
 log_dest file %s/mosquitto.log
 `, m.Port, m.dir, m.dir)
+	// LIFTTRUST_TEST_BROKER_DEBUG logs every packet (with
+	// LIFTTRUST_TEST_BROKER_LOG, the log is shown): which PUBLISH reached
+	// the broker and which PUBACK left it.
+	if os.Getenv("LIFTTRUST_TEST_BROKER_DEBUG") != "" {
+		conf += "log_type all\n"
+	}
 	path := filepath.Join(m.dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -476,5 +482,25 @@ func (m *MosquittoProc) Restart() {
 		m.t.Errorf("Mosquitto did not exit within %s of SIGTERM and was killed", took.Round(time.Millisecond))
 	}
 	m.t.Logf("Mosquitto stopped (SIGTERM) in %s", took.Round(time.Millisecond))
+	m.start()
+}
+
+// Freeze stops the broker process (SIGSTOP): its sockets stay open but
+// nothing is read or answered, as with a hung broker or a black-holed
+// link.
+func (m *MosquittoProc) Freeze() {
+	m.t.Helper()
+	if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		m.t.Fatalf("freeze mosquitto: %v", err)
+	}
+}
+
+// Crash kills the broker (SIGKILL, also when frozen) and starts it again
+// on the same port: what it had not yet read is gone, and every client
+// connection is reset.
+func (m *MosquittoProc) Crash() {
+	m.t.Helper()
+	_ = m.cmd.Process.Kill()
+	_ = m.cmd.Wait()
 	m.start()
 }
