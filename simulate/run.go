@@ -111,10 +111,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.ClientID == "" {
 		o.ClientID = fmt.Sprintf("lifttrust-sim-%x", start.UnixNano())
 	}
+	// Auto-reconnect is off: paho would resend a PUBLISH cut off by a lost
+	// connection itself and complete its token, without error, on
+	// resending, before any PUBACK (paho.mqtt.golang#563), and the report
+	// would count it as acknowledged. With it off, a lost connection fails
+	// the tokens in flight (they count as failed) and the loop below
+	// connects again.
 	co := mqtt.NewClientOptions().AddBroker(o.BrokerURL).SetClientID(o.ClientID).
-		SetCleanSession(true).SetOrderMatters(false).SetAutoReconnect(true).
-		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second).
-		SetMaxReconnectInterval(5 * time.Second).SetKeepAlive(30 * time.Second)
+		SetCleanSession(true).SetOrderMatters(false).SetAutoReconnect(false).
+		SetConnectTimeout(5 * time.Second).SetWriteTimeout(10 * time.Second).
+		SetKeepAlive(30 * time.Second)
 	if o.Username != "" {
 		co.SetUsername(o.Username).SetPassword(o.Password)
 	}
@@ -136,12 +142,21 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	defer t.Stop()
 	var sent int64
 	began := time.Now()
+	var lastTry time.Time
 loop:
 	for sent < total {
 		select {
 		case <-ctx.Done():
 			break loop
 		case now := <-t.C:
+			if !client.IsConnectionOpen() && now.Sub(lastTry) >= time.Second {
+				// Meanwhile the due messages fail at once (not connected),
+				// as a device's would while its link is down.
+				lastTry = now
+				if ct := client.Connect(); ct.WaitTimeout(5*time.Second) && ct.Error() == nil {
+					o.Log.Info("reconnected", "broker", lifttrust.RedactURL(o.BrokerURL))
+				}
+			}
 			due := min(int64(o.Rate*now.Sub(began).Seconds()), total)
 			// After a stall (GC, a slow broker) catch up, but in bounded
 			// bursts so that the broker is not flooded.

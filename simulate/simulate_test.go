@@ -198,8 +198,24 @@ type subscriber struct {
 
 func subscribe(t *testing.T, url, prefix string) *subscriber {
 	t.Helper()
-	s := &subscriber{counts: map[string]int64{}}
 	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("sim-test-sub-%x", rand.Uint64())).SetCleanSession(true).SetOrderMatters(false)
+	return subscribeWith(t, o, prefix)
+}
+
+// subscribePersistent is subscribe with a persistent session that
+// subscribes again on every connection: across a broker restart (the
+// broker saves the session) it misses nothing the broker acknowledged.
+func subscribePersistent(t *testing.T, url, prefix string) *subscriber {
+	t.Helper()
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("sim-test-sub-%x", rand.Uint64())).SetCleanSession(false).SetOrderMatters(false).
+		SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second).
+		SetOnConnectHandler(func(c mqtt.Client) { c.Subscribe(prefix+"#", 1, nil) })
+	return subscribeWith(t, o, prefix)
+}
+
+func subscribeWith(t *testing.T, o *mqtt.ClientOptions, prefix string) *subscriber {
+	t.Helper()
+	s := &subscriber{counts: map[string]int64{}}
 	o.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
 		kind, _, ok := ingest.ParseTopic(prefix, m.Topic())
 		if !ok {
@@ -281,6 +297,51 @@ func TestRunAgainstMosquitto(t *testing.T) {
 			t.Errorf("%d messages outside the interface", got["foreign"])
 		}
 	})
+}
+
+// A broker restart in the middle of a run: the simulator connects again
+// by itself (paho's auto-reconnect is off, see Run), what was due while
+// it was away counts as failed, and the report never claims more than a
+// subscriber received.
+func TestRunAcrossABrokerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes for several seconds")
+	}
+	m := testenv.StartMosquitto(t)
+	prefix := fmt.Sprintf("simrestart%x/", rand.Uint32())
+	sub := subscribePersistent(t, m.URL, prefix)
+	time.Sleep(300 * time.Millisecond) // the on-connect SUBSCRIBE
+	const rate, dur = 500.0, 5 * time.Second
+	done := make(chan Report, 1)
+	go func() {
+		rep, err := Run(context.Background(), Options{BrokerURL: m.URL, Prefix: prefix, Rate: rate, Duration: dur, Seed: 1, QoS: 1, Live: demoLive(t, 0)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	m.Restart()
+	var rep Report
+	select {
+	case rep = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run did not end")
+	}
+	got := sub.settle()
+	t.Logf("report: %s; subscriber: %v", rep, got)
+	want := rate * dur.Seconds()
+	if n := float64(rep.Total() + rep.Failed); math.Abs(n-want) > want*0.01 {
+		t.Errorf("published %d and failed %d, %.0f in all; want %.0f ± 1 %%", rep.Total(), rep.Failed, n, want)
+	}
+	if float64(rep.Total()) < 0.6*want {
+		t.Errorf("only %d of %.0f published: the simulator did not carry on after the restart", rep.Total(), want)
+	}
+	for kind, n := range rep.Published {
+		if n > got[kind] {
+			t.Errorf("%s: reported %d acknowledged, the subscriber received %d", kind, n, got[kind])
+		}
+	}
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {
