@@ -259,11 +259,13 @@ func (f *Fanout) stream(conn net.Conn, start []byte, stop func()) {
 	// attach: from then on only end may set one).
 	_ = conn.SetReadDeadline(time.Time{})
 	s := &fanStream{conn: conn}
+	// Counted before attach writes the first events: a client that has
+	// read them must find its stream counted.
+	streams.Inc()
+	defer streams.Dec()
 	if !f.shards[int(f.next.Add(1))%len(f.shards)].attach(f, s, start) {
 		return
 	}
-	streams.Inc()
-	defer streams.Dec()
 	defer s.sh.detach(s)
 	// Park in a read: it ends when the client closes, or when end (a
 	// write failed, or Run stopped) set a deadline in the past.
