@@ -311,7 +311,7 @@ func TestRunAcrossABrokerRestart(t *testing.T) {
 	prefix := fmt.Sprintf("simrestart%x/", rand.Uint32())
 	sub := subscribePersistent(t, m.URL, prefix)
 	time.Sleep(300 * time.Millisecond) // the on-connect SUBSCRIBE
-	const rate, dur = 500.0, 5 * time.Second
+	const rate, dur = 500.0, 8 * time.Second
 	done := make(chan Report, 1)
 	go func() {
 		rep, err := Run(context.Background(), Options{BrokerURL: m.URL, Prefix: prefix, Rate: rate, Duration: dur, Seed: 1, QoS: 1, Live: demoLive(t, 0)})
@@ -334,7 +334,9 @@ func TestRunAcrossABrokerRestart(t *testing.T) {
 	if n := float64(rep.Total() + rep.Failed); math.Abs(n-want) > want*0.01 {
 		t.Errorf("published %d and failed %d, %.0f in all; want %.0f ± 1 %%", rep.Total(), rep.Failed, n, want)
 	}
-	if float64(rep.Total()) < 0.6*want {
+	// 1.5 s of the 8 s come before the restart: 40 % needs the simulator
+	// back within about 5 s of it.
+	if float64(rep.Total()) < 0.4*want {
 		t.Errorf("only %d of %.0f published: the simulator did not carry on after the restart", rep.Total(), want)
 	}
 	for kind, n := range rep.Published {
