@@ -310,7 +310,6 @@ func TestRunAcrossABrokerRestart(t *testing.T) {
 	m := testenv.StartMosquitto(t)
 	prefix := fmt.Sprintf("simrestart%x/", rand.Uint32())
 	sub := subscribePersistent(t, m.URL, prefix)
-	time.Sleep(300 * time.Millisecond) // the on-connect SUBSCRIBE
 	const rate, dur = 500.0, 8 * time.Second
 	done := make(chan Report, 1)
 	go func() {
