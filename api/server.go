@@ -113,8 +113,12 @@ func New(d Deps) *Server {
 // App exposes the Fiber app to tests (app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
+// shutdownGrace bounds how long a stopping server waits for requests in
+// flight (connections that sent nothing are closed at once, see listener).
+const shutdownGrace = 5 * time.Second
+
 // Run serves on addr until ctx is cancelled, then stops accepting and waits
-// up to 5 s for requests in flight.
+// up to shutdownGrace for requests in flight.
 func (s *Server) Run(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -126,12 +130,12 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 // Serve is Run on a listener the caller made (tests use port 0).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
+	go func() { errc <- s.app.Listener(newListener(ln)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		err := s.app.ShutdownWithTimeout(5 * time.Second)
+		err := s.app.ShutdownWithTimeout(shutdownGrace)
 		<-errc
 		return err
 	}
