@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,18 +36,12 @@ func rssKB(t *testing.T) int {
 // its body is read, so the process does not grow by their size.
 func TestLargeUnauthenticatedBodiesAreRefusedUnread(t *testing.T) {
 	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: testUsers})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	addr, stop := serveOnFreePort(t, s)
+	defer stop()
 
 	send := func(path string, size int) int {
 		t.Helper()
-		conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}

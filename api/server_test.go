@@ -70,17 +70,10 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 // connections before it needs them. Stopping the server while one is open
 // and silent must still end cleanly, not with a shutdown timeout.
 func TestShutdownOutlastsAConnectionThatSentNothing(t *testing.T) {
-	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	addr, stop := serveOnFreePort(t, New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	// One request answered proves the server is up before the silent
 	// connection is made.
-	conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,19 +83,36 @@ func TestShutdownOutlastsAConnectionThatSentNothing(t *testing.T) {
 	if _, err := io.ReadAll(conn); err != nil {
 		t.Fatal(err)
 	}
-	silent, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	silent, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer silent.Close()
 	time.Sleep(100 * time.Millisecond) // accepted by the server
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Serve returned %v with a silent connection open", err)
+	if err := stop(); err != nil {
+		t.Fatalf("Serve returned %v with a silent connection open", err)
+	}
+}
+
+// serveOnFreePort runs s on a free local port; stop stops it and returns
+// what Serve returned (failing the test if that takes over 30 s).
+func serveOnFreePort(t *testing.T, s *Server) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Error("Serve did not return within 30 s")
+			return nil
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Serve did not return within 30 s")
 	}
 }
