@@ -72,8 +72,7 @@ type trackedConn struct {
 
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && !c.spoke.Load() {
-		c.spoke.Store(true)
+	if n > 0 && c.spoke.CompareAndSwap(false, true) {
 		c.l.forget(c)
 	}
 	return n, err
